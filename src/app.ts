@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from './config.js';
+import type { Database, Db } from './db/client.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { ErrorDetail, FieldErrors } from './lib/schemas.js';
+import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
+import authRoutes from './modules/auth/auth.routes.js';
+import { TokenService } from './modules/auth/tokens.js';
+import authPlugin from './plugins/auth.js';
+import errorsPlugin from './plugins/errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+    db: Db;
+    clock: Clock;
+    tokens: TokenService;
+    loginThrottle: LoginThrottle;
+    signupThrottle: SignupThrottle;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+}
+
+export const API_VERSION = '0.1.0';
+
+/** Builds the whole API on an open database. Used by server.ts, by the tests and by the OpenAPI exporter. */
+export async function buildApp({ config, database, clock = systemClock }: AppOptions): Promise<FastifyInstance> {
+  if (!config.jwtSecret) throw new Error('buildApp needs config.jwtSecret');
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('db', database.db);
+  app.decorate('clock', clock);
+  app.decorate('tokens', new TokenService(config.jwtSecret, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds));
+  app.decorate('loginThrottle', new LoginThrottle(config));
+  app.decorate('signupThrottle', new SignupThrottle(config));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addSchema(ErrorDetail);
+  app.addSchema(FieldErrors);
+  await app.register(errorsPlugin);
+  await app.register(helmet, { global: true });
+  await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Event Ticketing API',
+        version: API_VERSION,
+        description:
+          'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
+        license: { name: 'MIT' },
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(authPlugin, { tokens: app.tokens });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.String() }) } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The database is reachable',
+        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String(), detail: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await database.ping();
+        return { status: 'ok' };
+      } catch (err) {
+        request.log.warn({ err }, 'readiness check failed');
+        return reply.code(503).send({ status: 'unavailable', detail: 'Database unreachable.' });
+      }
+    },
+  );
+
+  await app.register(authRoutes);
+
+  return app;
+}

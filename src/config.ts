@@ -1,0 +1,103 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** Typed configuration, read from the environment once at start-up (an optional `.env` is loaded by server.ts). */
+export interface Config {
+  nodeEnv: string;
+  isProduction: boolean;
+  host: string;
+  port: number;
+  /** postgres://… for PostgreSQL; empty for the embedded PGlite database. */
+  databaseUrl: string;
+  /** Folder for PGlite's files, the dev JWT secret and the lock file. */
+  dataDir: string;
+  /** Empty when not given: server.ts generates one in development and refuses to start in production. */
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  logLevel: string;
+  /** Origins allowed by CORS; empty means no cross-origin access. */
+  corsOrigins: string[];
+  rateLimitsEnabled: boolean;
+  loginFailuresPerAccount: number;
+  loginFailuresPerIp: number;
+  loginFailureWindowSeconds: number;
+  registrationsPerIpPerHour: number;
+  maxTicketsPerRegistration: number;
+  reminderLeadSeconds: number;
+  webConcurrency: number;
+  dbPoolSize: number;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  keepAliveTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
+  jobPollSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
+export function parseDuration(name: string, raw: string | undefined, fallbackSeconds: number): number {
+  if (raw === undefined || raw.trim() === '') return fallbackSeconds;
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
+  if (!match) throw new ConfigError(`${name} must be a duration like 300, 5m, 24h or 1d, got "${raw}"`);
+  const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+  return Number(match[1]) * units[match[2] ?? 's']!;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  const databaseUrl = env.DATABASE_URL ?? '';
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
+  const webConcurrency = int(env, 'WEB_CONCURRENCY', isProduction && databaseUrl ? os.availableParallelism() : 1, 1);
+  return {
+    nodeEnv,
+    isProduction,
+    host: env.HOST ?? '0.0.0.0',
+    port: int(env, 'PORT', 8000),
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    jwtSecret: env.JWT_SECRET ?? '',
+    accessTokenTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 5 * 60),
+    refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 24 * 3600),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    rateLimitsEnabled: !['off', '0', 'false', 'no'].includes(rateLimits),
+    loginFailuresPerAccount: int(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1),
+    loginFailuresPerIp: int(env, 'LOGIN_FAILURES_PER_IP', 20, 1),
+    loginFailureWindowSeconds: parseDuration('LOGIN_FAILURE_WINDOW', env.LOGIN_FAILURE_WINDOW, 15 * 60),
+    registrationsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 20, 1),
+    maxTicketsPerRegistration: int(env, 'MAX_TICKETS_PER_REGISTRATION', 10, 1),
+    reminderLeadSeconds: parseDuration('REMINDER_LEAD', env.REMINDER_LEAD, 24 * 3600),
+    webConcurrency,
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
+  };
+}

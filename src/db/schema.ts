@@ -1,0 +1,205 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    isOrganizer: boolean('is_organizer').notNull().default(false),
+    isStaff: boolean('is_staff').notNull().default(false),
+    isActive: boolean('is_active').notNull().default(true),
+    dateJoined: timestamp('date_joined', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Case-insensitive uniqueness: "John@x.com" and "john@x.com" are one account.
+    uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`),
+    uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+  ],
+);
+
+/** One row per issued refresh token; rotation links a family so a replayed token can revoke all of it. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: uuid('family_id').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
+);
+
+export const categories = pgTable(
+  'categories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('categories_name_lower_key').on(sql`lower(${t.name})`),
+    uniqueIndex('categories_slug_key').on(t.slug),
+  ],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    location: text('location').notNull(),
+    dateTime: timestamp('date_time', { withTimezone: true }).notNull(),
+    endTime: timestamp('end_time', { withTimezone: true }),
+    capacity: integer('capacity').notNull(),
+    /** Seats held by registered orders; changed only in the transaction that changes registrations. */
+    registeredCount: integer('registered_count').notNull().default(0),
+    /** Number of waitlisted orders, maintained like registered_count. */
+    waitlistCount: integer('waitlist_count').notNull().default(0),
+    sellsOffSoonThreshold: integer('event_ticket_sells_off_soon').notNull().default(0),
+    isActive: boolean('is_active').notNull().default(true),
+    isRecurring: boolean('is_recurring').notNull().default(false),
+    organizerId: uuid('organizer_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    categoryId: uuid('category_id').references(() => categories.id, { onDelete: 'set null' }),
+    ratingSum: integer('rating_sum').notNull().default(0),
+    ratingCount: integer('rating_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('events_capacity_positive', sql`${t.capacity} > 0`),
+    check('events_registered_within_capacity', sql`${t.registeredCount} >= 0 AND ${t.registeredCount} <= ${t.capacity}`),
+    check('events_waitlist_nonnegative', sql`${t.waitlistCount} >= 0`),
+    check('events_threshold_range', sql`${t.sellsOffSoonThreshold} >= 0 AND ${t.sellsOffSoonThreshold} <= ${t.capacity}`),
+    check('events_end_after_start', sql`${t.endTime} IS NULL OR ${t.endTime} > ${t.dateTime}`),
+    index('events_active_date_idx').on(t.isActive, t.dateTime),
+    index('events_organizer_idx').on(t.organizerId, t.dateTime),
+    index('events_category_date_idx').on(t.categoryId, t.dateTime),
+  ],
+);
+
+export const registrationStatuses = ['registered', 'waitlisted', 'cancelled'] as const;
+export type RegistrationStatus = (typeof registrationStatuses)[number];
+
+export const registrations = pgTable(
+  'registrations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    quantity: integer('quantity').notNull(),
+    status: text('status').$type<RegistrationStatus>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('registrations_quantity_positive', sql`${t.quantity} > 0`),
+    check('registrations_status_valid', sql`${t.status} IN ('registered', 'waitlisted', 'cancelled')`),
+    // One live order per user and event; cancelled ones are history.
+    uniqueIndex('registrations_live_user_event_key')
+      .on(t.userId, t.eventId)
+      .where(sql`${t.status} <> 'cancelled'`),
+    index('registrations_event_status_created_idx').on(t.eventId, t.status, t.createdAt),
+    index('registrations_user_created_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    registrationId: uuid('registration_id')
+      .notNull()
+      .references(() => registrations.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    seat: integer('seat').notNull(),
+    code: text('code').notNull(),
+    isUsed: boolean('is_used').notNull().default(false),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tickets_code_key').on(t.code),
+    uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat),
+  ],
+);
+
+export const notificationKinds = [
+  'registered',
+  'waitlisted',
+  'promoted',
+  'registration_cancelled',
+  'event_updated',
+  'event_cancelled',
+  'event_reminder',
+  'feedback_request',
+] as const;
+export type NotificationKind = (typeof notificationKinds)[number];
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'set null' }),
+    kind: text('kind').$type<NotificationKind>().notNull(),
+    message: text('message').notNull(),
+    isRead: boolean('is_read').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_user_created_idx').on(t.userId, t.createdAt)],
+);
+
+export const feedbacks = pgTable(
+  'feedbacks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    rating: integer('rating').notNull(),
+    comment: text('comment').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('feedbacks_rating_range', sql`${t.rating} BETWEEN 1 AND 5`),
+    uniqueIndex('feedbacks_user_event_key').on(t.userId, t.eventId),
+    index('feedbacks_event_created_idx').on(t.eventId, t.createdAt),
+  ],
+);

@@ -1,0 +1,54 @@
+import type { FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import { notFound } from './errors.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Query parameters every list accepts; spread into a route's querystring schema. */
+export const PaginationQuery = {
+  page: Type.Optional(Type.Integer({ minimum: 1, description: 'Page number, from 1.' })),
+  page_size: Type.Optional(
+    Type.Integer({ minimum: 1, description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` }),
+  ),
+};
+
+/** `{count, next, previous, results}` around an item schema, as the reference framework pages lists. */
+export const Paginated = <T extends TSchema>(item: T) =>
+  Type.Object({
+    count: Type.Integer(),
+    next: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+    previous: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+    results: Type.Array(item),
+  });
+
+export interface PageWindow {
+  page: number;
+  pageSize: number;
+  limit: number;
+  offset: number;
+}
+
+/** Larger page sizes are capped, not refused, as the reference framework's max_page_size does. */
+export function pageWindow(query: { page?: number; page_size?: number }): PageWindow {
+  const page = query.page ?? 1;
+  const pageSize = Math.min(query.page_size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
+}
+
+function pageUrl(request: FastifyRequest, page: number): string {
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  if (page === 1) url.searchParams.delete('page');
+  else url.searchParams.set('page', String(page));
+  return url.toString();
+}
+
+export function paginated<T>(request: FastifyRequest, window: PageWindow, total: number, results: T[]) {
+  if (window.page > 1 && window.offset >= total) throw notFound('Invalid page.');
+  return {
+    count: total,
+    next: window.offset + results.length < total ? pageUrl(request, window.page + 1) : null,
+    previous: window.page > 1 ? pageUrl(request, window.page - 1) : null,
+    results,
+  };
+}

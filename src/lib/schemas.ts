@@ -1,0 +1,36 @@
+import { Type } from 'typebox';
+
+/** Shared response and parameter schemas, so every route documents its errors the same way. */
+export const ErrorDetail = Type.Object(
+  { detail: Type.String(), code: Type.Optional(Type.String()) },
+  { $id: 'ErrorDetail', additionalProperties: true, description: 'Any non-validation error.' },
+);
+
+export const FieldErrors = Type.Record(Type.String(), Type.Array(Type.String()), {
+  $id: 'FieldErrors',
+  description: 'Validation errors by field; problems not tied to a field are under non_field_errors.',
+});
+
+export const ErrorRef = Type.Ref('ErrorDetail');
+export const FieldErrorsRef = Type.Ref('FieldErrors');
+
+export const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
+export const Uuid = (description?: string) => Type.String({ format: 'uuid', ...(description ? { description } : {}) });
+
+export const IdParams = Type.Object({ id: Uuid() });
+
+/** Standard error responses to merge into a route's `response` map. */
+export const errors = {
+  400: FieldErrorsRef,
+  401: ErrorRef,
+  403: ErrorRef,
+  404: ErrorRef,
+  409: ErrorRef,
+  429: ErrorRef,
+} as const;
+
+export function errorResponses<K extends keyof typeof errors>(...codes: K[]): Pick<typeof errors, K> {
+  const picked = {} as Pick<typeof errors, K>;
+  for (const code of codes) picked[code] = errors[code];
+  return picked;
+}

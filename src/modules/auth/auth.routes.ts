@@ -1,0 +1,172 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ValidationError } from '../../lib/errors.js';
+import { Paginated, PaginationQuery, pageWindow, paginated } from '../../lib/pagination.js';
+import { ErrorRef, errorResponses } from '../../lib/schemas.js';
+import { currentUser } from '../../plugins/auth.js';
+import { forbidden } from '../../lib/errors.js';
+import * as users from '../users/users.service.js';
+import type { UserRow } from '../users/users.service.js';
+import * as auth from './auth.service.js';
+import {
+  LoginBody,
+  PasswordChangeBody,
+  ProfileReplaceBody,
+  ProfileUpdateBody,
+  RefreshBody,
+  SignUpBody,
+  SignUpResponse,
+  TokenPair,
+  User,
+} from './auth.schemas.js';
+
+export function toUserResponse(row: UserRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    is_organizer: row.isOrganizer,
+    is_staff: row.isStaff,
+    is_active: row.isActive,
+    date_joined: row.dateJoined.toISOString(),
+  };
+}
+
+const tags = ['auth'];
+const bearer = [{ bearerAuth: [] }];
+
+const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/auth/register/',
+    {
+      schema: {
+        tags,
+        summary: 'Sign up',
+        body: SignUpBody,
+        response: { 201: SignUpResponse, ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await app.signupThrottle.consume(request.ip);
+      const user = await users.registerUser(app.db, request.body, app.clock.now());
+      return reply.code(201).send({ id: user.id, email: user.email, username: user.username, is_organizer: user.isOrganizer });
+    },
+  );
+
+  app.post(
+    '/auth/login/',
+    {
+      schema: {
+        tags,
+        summary: 'Obtain an access and a refresh token',
+        body: LoginBody,
+        response: { 200: TokenPair, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      const identifier = request.body.email ?? request.body.username;
+      if (!identifier) throw ValidationError.field('email', 'This field is required.');
+      return auth.login(app.db, app.tokens, app.loginThrottle, { identifier, password: request.body.password, ip: request.ip }, app.clock.now());
+    },
+  );
+
+  app.post(
+    '/auth/token/refresh/',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate a refresh token',
+        description: 'Returns a new pair; the presented refresh token stops working. Presenting it again revokes its whole family.',
+        body: RefreshBody,
+        response: { 200: TokenPair, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => auth.refresh(app.db, app.tokens, request.body.refresh, app.clock.now()),
+  );
+
+  app.post(
+    '/auth/logout/',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke a refresh token (and the tokens rotated from it)',
+        body: RefreshBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      await auth.logout(app.db, app.tokens, request.body.refresh, undefined, app.clock.now());
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/me/',
+    {
+      preHandler: app.auth.required,
+      schema: { tags, security: bearer, summary: 'Your profile', response: { 200: User, 401: ErrorRef } },
+    },
+    async (request) => toUserResponse(await users.getUser(app.db, currentUser(request).id)),
+  );
+
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/auth/me/',
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: method === 'PUT' ? 'Replace your profile' : 'Update part of your profile',
+        description: '`id`, `is_staff`, `is_active` and `date_joined` are read-only and ignored if sent.',
+        body: method === 'PUT' ? ProfileReplaceBody : ProfileUpdateBody,
+        response: { 200: User, ...errorResponses(400, 401) },
+      },
+      handler: async (request) => toUserResponse(await users.updateProfile(app.db, currentUser(request).id, request.body)),
+    });
+  }
+
+  app.post(
+    '/auth/password/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'Change your password',
+        description: 'Requires the old password; revokes every refresh token you hold.',
+        body: PasswordChangeBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.getUser(app.db, currentUser(request).id);
+      const now = app.clock.now();
+      await users.changePassword(app.db, user, request.body);
+      await auth.revokeAllRefreshTokens(app.db, user.id, now);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/all/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'All users (staff only)',
+        querystring: Type.Object(PaginationQuery),
+        response: { 200: Paginated(User), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      if (!currentUser(request).isStaff) throw forbidden();
+      const window = pageWindow(request.query);
+      const { rows, total } = await users.listUsers(app.db, window.limit, window.offset);
+      return paginated(request, window, total, rows.map(toUserResponse));
+    },
+  );
+};
+
+export default authRoutes;

@@ -1,0 +1,66 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Uuid } from '../../lib/schemas.js';
+
+export const Username = Type.String({
+  minLength: 1,
+  maxLength: 150,
+  pattern: '^[\\w.@+-]+$',
+  description: 'Letters, digits and @/./+/-/_ only.',
+});
+export const Email = Type.String({ format: 'email', maxLength: 254 });
+
+export const User = Type.Object({
+  id: Uuid(),
+  email: Type.String(),
+  username: Type.String(),
+  is_organizer: Type.Boolean(),
+  is_staff: Type.Boolean(),
+  is_active: Type.Boolean(),
+  date_joined: DateTime(),
+});
+export type User = Static<typeof User>;
+
+export const SignUpBody = Type.Object({
+  email: Email,
+  username: Username,
+  password: Type.String({ minLength: 1, maxLength: 4096 }),
+  password2: Type.String({ minLength: 1, maxLength: 4096 }),
+  is_organizer: Type.Optional(Type.Boolean({ default: false })),
+});
+
+export const SignUpResponse = Type.Object({
+  id: Uuid(),
+  email: Type.String(),
+  username: Type.String(),
+  is_organizer: Type.Boolean(),
+});
+
+export const LoginBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    password: Type.String({ minLength: 1, maxLength: 4096 }),
+  },
+  { description: 'Give `email` or `username`, and `password`.' },
+);
+
+export const TokenPair = Type.Object({ access: Type.String(), refresh: Type.String() });
+export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 4096 }) });
+
+export const ProfileUpdateBody = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional(Username),
+  is_organizer: Type.Optional(Type.Boolean()),
+});
+/** PUT replaces the editable fields, so it needs them all. */
+export const ProfileReplaceBody = Type.Object({
+  email: Email,
+  username: Username,
+  is_organizer: Type.Optional(Type.Boolean()),
+});
+
+export const PasswordChangeBody = Type.Object({
+  old_password: Type.String({ minLength: 1, maxLength: 4096 }),
+  new_password: Type.String({ minLength: 1, maxLength: 4096 }),
+  new_password2: Type.Optional(Type.String({ maxLength: 4096 })),
+});

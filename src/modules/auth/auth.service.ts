@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { ApiError } from '../../lib/errors.js';
+import { timingSafeDummyHash, verifyPassword } from '../../lib/passwords.js';
+import * as usersRepo from '../users/users.repository.js';
+import * as tokensRepo from './refresh-tokens.repository.js';
+import type { TokenService } from './tokens.js';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+const invalidCredentials = () =>
+  new ApiError(401, 'No active account found with the given credentials', 'authentication_failed', {
+    'WWW-Authenticate': 'Bearer realm="api"',
+  });
+const invalidToken = () =>
+  new ApiError(401, 'Token is invalid or expired', 'token_not_valid', { 'WWW-Authenticate': 'Bearer realm="api"' });
+
+export function throttled(msBeforeNext: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new ApiError(429, `Request was throttled. Expected available in ${seconds} seconds.`, 'throttled', {
+    'Retry-After': String(seconds),
+  });
+}
+
+/**
+ * Counts failed logins per account and per client IP; only failures count, so a user who types the password
+ * right is never slowed. The counters live in this process (see README: with several workers each keeps its own).
+ */
+export class LoginThrottle {
+  private readonly perAccount: RateLimiterMemory;
+  private readonly perIp: RateLimiterMemory;
+  constructor(private readonly config: Config) {
+    this.perAccount = new RateLimiterMemory({
+      keyPrefix: 'login-account',
+      points: config.loginFailuresPerAccount,
+      duration: config.loginFailureWindowSeconds,
+    });
+    this.perIp = new RateLimiterMemory({
+      keyPrefix: 'login-ip',
+      points: config.loginFailuresPerIp,
+      duration: config.loginFailureWindowSeconds,
+    });
+  }
+
+  async assertAllowed(account: string, ip: string): Promise<void> {
+    if (!this.config.rateLimitsEnabled) return;
+    const [byAccount, byIp] = await Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]);
+    for (const [state, limit] of [
+      [byAccount, this.config.loginFailuresPerAccount],
+      [byIp, this.config.loginFailuresPerIp],
+    ] as const) {
+      if (state && state.consumedPoints >= limit) throw throttled(state.msBeforeNext);
+    }
+  }
+
+  async recordFailure(account: string, ip: string): Promise<void> {
+    if (!this.config.rateLimitsEnabled) return;
+    await Promise.all([
+      this.perAccount.consume(account.toLowerCase()).catch((res: RateLimiterRes) => res),
+      this.perIp.consume(ip).catch((res: RateLimiterRes) => res),
+    ]);
+  }
+
+  async recordSuccess(account: string): Promise<void> {
+    await this.perAccount.delete(account.toLowerCase());
+  }
+}
+
+/** Throttles sign-ups per client IP, so one address cannot mass-create accounts. */
+export class SignupThrottle {
+  private readonly perIp: RateLimiterMemory;
+  constructor(private readonly config: Config) {
+    this.perIp = new RateLimiterMemory({ keyPrefix: 'signup-ip', points: config.registrationsPerIpPerHour, duration: 3600 });
+  }
+
+  async consume(ip: string): Promise<void> {
+    if (!this.config.rateLimitsEnabled) return;
+    try {
+      await this.perIp.consume(ip);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) throw throttled(res.msBeforeNext);
+      throw res;
+    }
+  }
+}
+
+async function issuePair(db: Db, tokens: TokenService, userId: string, now: Date, familyId: string): Promise<TokenPair> {
+  const refresh = tokens.issue('refresh', userId, now, familyId);
+  await tokensRepo.insertRefreshToken(db, {
+    id: refresh.claims.jti,
+    userId,
+    familyId,
+    expiresAt: new Date(refresh.claims.exp * 1000),
+    createdAt: now,
+  });
+  return { access: tokens.issue('access', userId, now).token, refresh: refresh.token };
+}
+
+export async function login(
+  db: Db,
+  tokens: TokenService,
+  throttle: LoginThrottle,
+  input: { identifier: string; password: string; ip: string },
+  now: Date,
+): Promise<TokenPair> {
+  await throttle.assertAllowed(input.identifier, input.ip);
+  const user = await usersRepo.findUserByLogin(db, input.identifier);
+  // Verify against a dummy hash when there is no such user, so response time does not reveal which emails exist.
+  const passwordOk = await verifyPassword(user?.passwordHash ?? (await timingSafeDummyHash()), input.password);
+  if (!user || !passwordOk || !user.isActive) {
+    await throttle.recordFailure(input.identifier, input.ip);
+    throw invalidCredentials();
+  }
+  await throttle.recordSuccess(input.identifier);
+  return issuePair(db, tokens, user.id, now, randomUUID());
+}
+
+/**
+ * Rotates a refresh token. A token that was already rotated (or revoked) being presented again means it leaked:
+ * the whole family is revoked, so neither the thief nor the victim can keep refreshing.
+ */
+export async function refresh(db: Db, tokens: TokenService, token: string, now: Date): Promise<TokenPair> {
+  const claims = tokens.read(token, 'refresh', now);
+  if (!claims) throw invalidToken();
+  const outcome = await db.transaction(async (tx) => {
+    const row = await tokensRepo.lockRefreshToken(tx, claims.jti);
+    if (!row || row.userId !== claims.sub) return 'invalid' as const;
+    if (row.revokedAt) {
+      await tokensRepo.revokeFamily(tx, row.familyId, now);
+      return 'reused' as const;
+    }
+    if (row.expiresAt.getTime() <= now.getTime()) return 'invalid' as const;
+    const user = await usersRepo.findUserById(tx, row.userId);
+    if (!user?.isActive) return 'invalid' as const;
+    await tokensRepo.revokeRefreshToken(tx, row.id, now);
+    return issuePair(tx, tokens, user.id, now, row.familyId);
+  });
+  if (typeof outcome === 'string') throw invalidToken();
+  return outcome;
+}
+
+export async function logout(db: Db, tokens: TokenService, token: string, userId: string | undefined, now: Date): Promise<void> {
+  const claims = tokens.read(token, 'refresh', now);
+  if (!claims || (userId && claims.sub !== userId)) throw invalidToken();
+  await tokensRepo.revokeFamily(db, claims.fam ?? claims.jti, now);
+}
+
+export const revokeAllRefreshTokens = tokensRepo.revokeAllForUser;

@@ -1,0 +1,62 @@
+import { and, asc, count, eq, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { users } from '../../db/schema.js';
+
+export type UserRow = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;
+
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+/** Login accepts the email or the username, both compared case-insensitively. */
+export async function findUserByLogin(db: Db, identifier: string): Promise<UserRow | undefined> {
+  const lowered = identifier.toLowerCase();
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(or(sql`lower(${users.email}) = ${lowered}`, sql`lower(${users.username}) = ${lowered}`))
+    .limit(1);
+  return row;
+}
+
+/** Which of email/username are already taken by someone other than `exceptUserId`. */
+export async function findTakenIdentity(
+  db: Db,
+  values: { email?: string; username?: string },
+  exceptUserId?: string,
+): Promise<{ emailTaken: boolean; usernameTaken: boolean }> {
+  const conditions = [];
+  if (values.email) conditions.push(sql`lower(${users.email}) = ${values.email.toLowerCase()}`);
+  if (values.username) conditions.push(sql`lower(${users.username}) = ${values.username.toLowerCase()}`);
+  if (conditions.length === 0) return { emailTaken: false, usernameTaken: false };
+  const rows = await db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(and(or(...conditions), exceptUserId ? ne(users.id, exceptUserId) : undefined));
+  return {
+    emailTaken: rows.some((r) => values.email !== undefined && r.email.toLowerCase() === values.email.toLowerCase()),
+    usernameTaken: rows.some(
+      (r) => values.username !== undefined && r.username.toLowerCase() === values.username.toLowerCase(),
+    ),
+  };
+}
+
+export async function insertUser(db: Db, values: NewUser): Promise<UserRow> {
+  const [row] = await db.insert(users).values(values).returning();
+  return row!;
+}
+
+export async function updateUser(db: Db, id: string, values: Partial<NewUser>): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set(values).where(eq(users.id, id)).returning();
+  return row;
+}
+
+export async function listUsers(db: Db, limit: number, offset: number): Promise<{ rows: UserRow[]; total: number }> {
+  const [rows, [total]] = await Promise.all([
+    db.select().from(users).orderBy(asc(users.dateJoined), asc(users.id)).limit(limit).offset(offset),
+    db.select({ value: count() }).from(users),
+  ]);
+  return { rows, total: total!.value };
+}

@@ -1,0 +1,125 @@
+import type { Db } from '../../db/client.js';
+import { ValidationError, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
+import { hashPassword, verifyPassword } from '../../lib/passwords.js';
+import { passwordProblems } from './password-policy.js';
+import * as repo from './users.repository.js';
+import type { UserRow } from './users.repository.js';
+
+export type { UserRow };
+
+const EMAIL_TAKEN = 'user with this email already exists.';
+const USERNAME_TAKEN = 'A user with that username already exists.';
+
+/** Turns a lost uniqueness race into the same 400 the pre-check gives, never a 500. */
+function uniquenessError(err: unknown): ValidationError | undefined {
+  if (isUniqueViolation(err, 'users_email_lower_key')) return ValidationError.field('email', EMAIL_TAKEN);
+  if (isUniqueViolation(err, 'users_username_lower_key')) return ValidationError.field('username', USERNAME_TAKEN);
+  return undefined;
+}
+
+async function assertIdentityFree(db: Db, values: { email?: string; username?: string }, exceptUserId?: string) {
+  const taken = await repo.findTakenIdentity(db, values, exceptUserId);
+  const errors: FieldErrors = {};
+  if (taken.emailTaken) errors.email = [EMAIL_TAKEN];
+  if (taken.usernameTaken) errors.username = [USERNAME_TAKEN];
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+}
+
+export interface SignUp {
+  email: string;
+  username: string;
+  password: string;
+  password2: string;
+  is_organizer?: boolean;
+}
+
+export async function registerUser(db: Db, input: SignUp, now: Date): Promise<UserRow> {
+  const errors: FieldErrors = {};
+  if (input.password !== input.password2) errors.password2 = ["Password fields didn't match."];
+  const problems = passwordProblems(input.password, { username: input.username, email: input.email });
+  if (problems.length) errors.password = problems;
+  const taken = await repo.findTakenIdentity(db, input);
+  if (taken.emailTaken) errors.email = [EMAIL_TAKEN];
+  if (taken.usernameTaken) errors.username = [USERNAME_TAKEN];
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+
+  try {
+    return await repo.insertUser(db, {
+      email: input.email,
+      username: input.username,
+      passwordHash: await hashPassword(input.password),
+      isOrganizer: input.is_organizer ?? false,
+      // Staff can only be made by `npm run createsuperuser` or another staff member, never by signing up.
+      isStaff: false,
+      dateJoined: now,
+    });
+  } catch (err) {
+    throw uniquenessError(err) ?? err;
+  }
+}
+
+export async function createSuperuser(
+  db: Db,
+  input: { email: string; username: string; password: string },
+  now: Date,
+): Promise<UserRow> {
+  await assertIdentityFree(db, input);
+  const problems = passwordProblems(input.password, input);
+  if (problems.length) throw new ValidationError({ password: problems });
+  return repo.insertUser(db, {
+    email: input.email,
+    username: input.username,
+    passwordHash: await hashPassword(input.password),
+    isOrganizer: true,
+    isStaff: true,
+    dateJoined: now,
+  });
+}
+
+export async function getUser(db: Db, id: string): Promise<UserRow> {
+  const user = await repo.findUserById(db, id);
+  if (!user) throw notFound();
+  return user;
+}
+
+export interface ProfileChanges {
+  email?: string;
+  username?: string;
+  is_organizer?: boolean;
+}
+
+export async function updateProfile(db: Db, userId: string, changes: ProfileChanges): Promise<UserRow> {
+  await assertIdentityFree(db, changes, userId);
+  try {
+    const updated = await repo.updateUser(db, userId, {
+      email: changes.email,
+      username: changes.username,
+      isOrganizer: changes.is_organizer,
+    });
+    if (!updated) throw notFound();
+    return updated;
+  } catch (err) {
+    throw uniquenessError(err) ?? err;
+  }
+}
+
+/** Checks the old password and stores the new one; the caller revokes the user's refresh tokens. */
+export async function changePassword(
+  db: Db,
+  user: UserRow,
+  input: { old_password: string; new_password: string; new_password2?: string },
+): Promise<void> {
+  const errors: FieldErrors = {};
+  if (!(await verifyPassword(user.passwordHash, input.old_password))) {
+    errors.old_password = ['Your old password was entered incorrectly. Please enter it again.'];
+  }
+  if (input.new_password2 !== undefined && input.new_password !== input.new_password2) {
+    errors.new_password2 = ["Password fields didn't match."];
+  }
+  const problems = passwordProblems(input.new_password, { username: user.username, email: user.email });
+  if (problems.length) errors.new_password = problems;
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  await repo.updateUser(db, user.id, { passwordHash: await hashPassword(input.new_password) });
+}
+
+export const listUsers = repo.listUsers;

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ApiError, notAuthenticated } from '../lib/errors.js';
+import type { TokenService } from '../modules/auth/tokens.js';
+import { findUserById } from '../modules/users/users.repository.js';
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  username: string;
+  isOrganizer: boolean;
+  isStaff: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, or null for anonymous requests. Set by the `authenticate` hooks. */
+    user: AuthUser | null;
+  }
+  interface FastifyInstance {
+    auth: {
+      /** preHandler: 401 unless a valid access token of an active user is presented. */
+      required: (request: FastifyRequest) => Promise<void>;
+      /** preHandler: sets request.user when a token is presented (and valid); anonymous otherwise. */
+      optional: (request: FastifyRequest) => Promise<void>;
+    };
+  }
+}
+
+const invalidToken = () =>
+  new ApiError(401, 'Given token not valid for any token type', 'token_not_valid', {
+    'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"',
+  });
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw invalidToken();
+  return match[1];
+}
+
+export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens: TokenService }) {
+  app.decorateRequest('user', null);
+
+  /** Resolves a token to an active user; the user row is read each time so deactivation takes effect at once. */
+  async function userFromToken(token: string): Promise<AuthUser> {
+    const claims = opts.tokens.read(token, 'access', app.clock.now());
+    if (!claims) throw invalidToken();
+    const row = await findUserById(app.db, claims.sub);
+    if (!row || !row.isActive) throw invalidToken();
+    return { id: row.id, email: row.email, username: row.username, isOrganizer: row.isOrganizer, isStaff: row.isStaff };
+  }
+
+  app.decorate('auth', {
+    required: async (request: FastifyRequest) => {
+      const token = bearerToken(request);
+      if (!token) throw notAuthenticated();
+      request.user = await userFromToken(token);
+    },
+    optional: async (request: FastifyRequest) => {
+      const token = bearerToken(request);
+      if (token) request.user = await userFromToken(token);
+    },
+  });
+});
+
+/** The caller of a route behind `app.auth.required`. */
+export function currentUser(request: FastifyRequest): AuthUser {
+  if (!request.user) throw notAuthenticated();
+  return request.user;
+}

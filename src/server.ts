@@ -1,0 +1,105 @@
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import 'dotenv/config';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
+
+/** Production must be given JWT_SECRET; development keeps a generated one in the data folder across restarts. */
+export function resolveJwtSecret(config: Config): string {
+  if (config.jwtSecret) {
+    if (config.isProduction && config.jwtSecret.length < 32) {
+      throw new ConfigError('JWT_SECRET must be at least 32 characters in production.');
+    }
+    return config.jwtSecret;
+  }
+  if (config.isProduction) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production.');
+  const file = path.join(config.dataDir, 'jwt-secret');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function serveOneProcess(config: Config, migrate: boolean): Promise<void> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  if (migrate) await runMigrations(database);
+  const app = await buildApp({ config, database });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const deadline = setTimeout(() => {
+      app.log.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    try {
+      await app.close();
+      await database.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  config.jwtSecret = resolveJwtSecret(config);
+
+  if (config.webConcurrency > 1 && !config.databaseUrl) {
+    throw new ConfigError(
+      `WEB_CONCURRENCY=${config.webConcurrency} needs PostgreSQL: the embedded PGlite database serves one process only. ` +
+        'Set DATABASE_URL or WEB_CONCURRENCY=1.',
+    );
+  }
+  if (config.webConcurrency <= 1) {
+    await serveOneProcess(config, true);
+    return;
+  }
+  if (cluster.isPrimary) {
+    // Migrate once before forking, so workers start on a ready schema.
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+    await runMigrations(database);
+    await database.close();
+    let stopping = false;
+    for (let i = 0; i < config.webConcurrency; i++) cluster.fork({ JWT_SECRET: config.jwtSecret });
+    cluster.on('exit', (worker, code) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      console.error(JSON.stringify({ level: 50, msg: `worker ${worker.process.pid} exited with ${code}; starting another` }));
+      cluster.fork({ JWT_SECRET: config.jwtSecret });
+    });
+    const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+      setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS + 1_000).unref();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    return;
+  }
+  await serveOneProcess(config, false);
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    console.error(`Cannot start: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});
