@@ -13,8 +13,11 @@ import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
+import registrationsRoutes from './modules/registrations/registrations.routes.js';
+import ticketsRoutes from './modules/tickets/tickets.routes.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -87,6 +90,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(authPlugin, { tokens: app.tokens });
+  await app.register(idempotencyPlugin);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -116,6 +120,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(registrationsRoutes);
+  await app.register(ticketsRoutes);
 
   return app;
 }

@@ -4,7 +4,9 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -201,5 +203,33 @@ export const feedbacks = pgTable(
     check('feedbacks_rating_range', sql`${t.rating} BETWEEN 1 AND 5`),
     uniqueIndex('feedbacks_user_event_key').on(t.userId, t.eventId),
     index('feedbacks_event_created_idx').on(t.eventId, t.createdAt),
+  ],
+);
+
+export const idempotencyStatuses = ['in_progress', 'completed'] as const;
+export type IdempotencyStatus = (typeof idempotencyStatuses)[number];
+
+/**
+ * One row per `Idempotency-Key` a user sent to an action (register, cancel, check-in). The row is inserted before
+ * the action runs, so the primary key serializes duplicates; the response is stored when the action answers.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** `METHOD path sha256(body)`: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status').$type<IdempotencyStatus>().notNull(),
+    responseCode: integer('response_code'),
+    responseBody: jsonb('response_body'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.userId, t.key] }),
+    check('idempotency_keys_status_valid', sql`${t.status} IN ('in_progress', 'completed')`),
+    index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );
