@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { events } from '../../src/db/schema.js';
+import { events, users } from '../../src/db/schema.js';
 import { authHeader, type TestUser } from './factories.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -50,4 +50,23 @@ export function registerFor(
     headers: { ...authHeader(app, user.id), ...headers },
     payload: { event: eventId, quantity },
   });
+}
+
+/**
+ * Inserts `count` users in one statement, for load tests (they never log in, so the hash is a placeholder);
+ * use `authHeader(app, id)` for their tokens.
+ */
+export async function insertManyUsers(app: FastifyInstance, count: number): Promise<{ id: string; username: string }[]> {
+  const batch = randomBytes(4).toString('hex');
+  return app.db
+    .insert(users)
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        email: `load-${batch}-${i}@example.com`,
+        username: `load_${batch}_${i}`,
+        passwordHash: 'not-a-real-hash',
+        dateJoined: app.clock.now(),
+      })),
+    )
+    .returning({ id: users.id, username: users.username });
 }

@@ -55,9 +55,35 @@ export async function findRegistration(db: Db, id: string): Promise<Registration
   return row;
 }
 
-export async function insertRegistration(db: Db, values: typeof registrations.$inferInsert): Promise<RegistrationRow> {
-  const [row] = await db.insert(registrations).values(values).returning();
-  return row!;
+/** Inserts unless the user already holds a live registration for the event; undefined then. */
+export async function insertRegistrationIfNoneLive(
+  db: Db,
+  values: typeof registrations.$inferInsert,
+): Promise<RegistrationRow | undefined> {
+  const [row] = await db
+    .insert(registrations)
+    .values(values)
+    .onConflictDoNothing({
+      target: [registrations.userId, registrations.eventId],
+      where: sql`${registrations.status} <> 'cancelled'`,
+    })
+    .returning();
+  return row;
+}
+
+/** 1-based place of a waitlisted order in its event's queue. */
+export async function waitlistPositionOf(db: Db, registration: RegistrationRow): Promise<number> {
+  const [row] = await db
+    .select({ ahead: count() })
+    .from(registrations)
+    .where(
+      and(
+        eq(registrations.eventId, registration.eventId),
+        eq(registrations.status, 'waitlisted'),
+        sql`(${registrations.createdAt}, ${registrations.id}) < (${registration.createdAt}, ${registration.id})`,
+      ),
+    );
+  return row!.ahead + 1;
 }
 
 export async function setRegistrationStatus(

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { RegistrationStatus } from '../../db/schema.js';
-import { ApiError, ValidationError, badRequest, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors.js';
+import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
+import { KeyedQueue } from '../../lib/keyed-queue.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import { notify, type NotificationInput } from '../notifications/notifications.service.js';
 import * as repo from './registrations.repository.js';
@@ -14,6 +15,12 @@ export interface RegistrationWithTickets extends RegistrationView {
 }
 
 const CODE_ATTEMPTS = 5;
+
+/**
+ * Registrations for one event enter its locking transaction two at a time per process (one holds the row lock,
+ * one waits right behind it); the rest of a rush waits here instead of holding pooled connections.
+ */
+const registrationQueue = new KeyedQueue(2);
 
 /** Issues one ticket per seat; a code that collides with an existing one is drawn again. */
 async function issueTickets(tx: Db, registration: RegistrationRow, now: Date): Promise<TicketRow[]> {
@@ -71,47 +78,47 @@ export async function register(
   input: { eventId: string; quantity: number },
   now: Date,
 ): Promise<RegistrationWithTickets> {
-  const id = await db.transaction(async (tx) => {
+  // The answer is built inside the transaction from what it already holds: under a rush every extra trip to the
+  // pool would queue behind all the other waiting requests.
+  return registrationQueue.run(input.eventId, () => db.transaction(async (tx) => {
     const event = await repo.lockEvent(tx, input.eventId);
     if (!event) throw ValidationError.field('event', `Invalid pk "${input.eventId}" - object does not exist.`);
     if (!event.isActive) throw badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
     if (event.dateTime.getTime() <= now.getTime()) {
       throw badRequest('This event has already started; registration is closed.', 'event_started');
     }
-    const existing = await repo.findLiveRegistration(tx, user.id, event.id);
-    if (existing) throw alreadyRegistered(existing.status);
-
     const fits = input.quantity <= event.capacity - event.registeredCount;
     const status: RegistrationStatus = fits ? 'registered' : 'waitlisted';
-    let registration: RegistrationRow;
-    try {
-      registration = await repo.insertRegistration(tx, {
-        userId: user.id,
-        eventId: event.id,
-        quantity: input.quantity,
-        status,
-        createdAt: now,
-        updatedAt: now,
-      });
-    } catch (err) {
-      // Unreachable while the event lock holds, but the index is the last word.
-      if (isUniqueViolation(err, 'registrations_live_user_event_key')) throw alreadyRegistered('registered');
-      throw err;
+    const registration = await repo.insertRegistrationIfNoneLive(tx, {
+      userId: user.id,
+      eventId: event.id,
+      quantity: input.quantity,
+      status,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (!registration) {
+      const existing = await repo.findLiveRegistration(tx, user.id, event.id);
+      throw alreadyRegistered(existing?.status ?? 'registered');
     }
+    let issued: TicketRow[] = [];
     if (fits) {
       await repo.adjustEventCounts(tx, event.id, input.quantity, 0, now);
-      await issueTickets(tx, registration, now);
+      issued = await issueTickets(tx, registration, now);
     } else {
       await repo.adjustEventCounts(tx, event.id, 0, 1, now);
     }
-    await notify(
-      tx,
-      { userId: user.id, eventId: event.id, kind: status, message: messages[status](event.title) },
-      now,
-    );
-    return registration.id;
-  });
-  return loadWithTickets(db, id);
+    await notify(tx, { userId: user.id, eventId: event.id, kind: status, message: messages[status](event.title) }, now);
+    return {
+      ...registration,
+      eventTitle: event.title,
+      eventDateTime: event.dateTime,
+      eventOrganizerId: event.organizerId,
+      username: user.username,
+      waitlistPosition: fits ? null : await repo.waitlistPositionOf(tx, registration),
+      tickets: issued,
+    };
+  }));
 }
 
 function alreadyRegistered(status: RegistrationStatus): ApiError {
@@ -167,7 +174,7 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
 export async function cancelRegistration(db: Db, actor: AuthUser, registrationId: string, now: Date): Promise<RegistrationWithTickets> {
   const visible = await repo.findRegistrationView(db, registrationId);
   if (!visible || !canSeeRegistration(actor, visible)) throw notFound();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const event = (await repo.lockEvent(tx, visible.eventId))!;
     // Read again under the lock: a concurrent cancel may have won.
     const registration = (await repo.findRegistration(tx, registrationId))!;
@@ -187,8 +194,8 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
       now,
     );
     if (wasRegistered) await promoteWaitlist(tx, event.id, now);
+    return loadWithTickets(tx, registrationId);
   });
-  return loadWithTickets(db, registrationId);
 }
 
 /**
