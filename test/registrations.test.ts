@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notifications, registrations, tickets } from '../src/db/schema.js';
+import { events, notifications, registrations, tickets } from '../src/db/schema.js';
+import { cancelAllForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
 import { insertEvent, readEvent, registerFor } from './helpers/registrations-factories.js';
@@ -397,5 +398,65 @@ describe('privacy', () => {
       .from(registrations)
       .where(and(eq(registrations.userId, bob.id), eq(registrations.eventId, event.id)));
     expect(rows).toHaveLength(0);
+  });
+});
+
+describe('hooks for the events module', () => {
+  it('promoteWaitlist after a capacity increase fills the new seats in FIFO order, skipping what does not fit', async () => {
+    const event = await insertEvent(ctx.app, organizer.id, { capacity: 2, title: 'Growing' });
+    const [, b, c, d] = await registerInTurn(event.id, [2, 3, 2, 1]);
+    const promoted = await ctx.app.db.transaction(async (tx) => {
+      await tx.select().from(events).where(eq(events.id, event.id)).for('update');
+      await tx.update(events).set({ capacity: 5 }).where(eq(events.id, event.id));
+      return promoteWaitlist(tx, event.id, ctx.clock.now());
+    });
+    // 3 new seats: b (3) takes them; c and d keep waiting.
+    expect(promoted.map((r) => r.id)).toEqual([b!.id]);
+    expect(await readEvent(ctx.app, event.id)).toMatchObject({ registeredCount: 5, waitlistCount: 2 });
+    const again = await ctx.app.db.transaction(async (tx) => {
+      await tx.update(events).set({ capacity: 6 }).where(eq(events.id, event.id));
+      return promoteWaitlist(tx, event.id, ctx.clock.now());
+    });
+    // 1 new seat: c (2) is skipped, d (1) gets it.
+    expect(again.map((r) => r.id)).toEqual([d!.id]);
+    const view = (await get(`/registrations/${d!.id}/`, d!.user)).json();
+    expect(view).toMatchObject({ status: 'registered' });
+    expect(view.ticket_instances).toHaveLength(1);
+    expect((await get(`/registrations/${c!.id}/`, c!.user)).json().waitlist_position).toBe(1);
+    expect((await notificationsOf(d!.user.id)).map((n) => n.kind).sort()).toEqual(['promoted', 'waitlisted']);
+  });
+
+  it('cancelAllForEvent cancels every live registration, empties the counts and tells each registrant', async () => {
+    const event = await insertEvent(ctx.app, organizer.id, { capacity: 3, title: 'Called Off' });
+    const regs = await registerInTurn(event.id, [2, 1, 2]);
+    const earlier = regs[1]!;
+    expect((await cancel(earlier.id, earlier.user)).statusCode).toBe(200);
+    ctx.clock.advance(HOUR);
+    const count = await ctx.app.db.transaction(async (tx) => {
+      const n = await cancelAllForEvent(tx, event.id, ctx.clock.now());
+      await tx.update(events).set({ isActive: false }).where(eq(events.id, event.id));
+      return n;
+    });
+    expect(count).toBe(2);
+    expect(await readEvent(ctx.app, event.id)).toMatchObject({ registeredCount: 0, waitlistCount: 0, isActive: false });
+    for (const r of [regs[0]!, regs[2]!]) {
+      const view = (await get(`/registrations/${r.id}/`, r.user)).json();
+      expect(view).toMatchObject({ status: 'cancelled', cancelled_at: ctx.clock.now().toISOString() });
+      const kinds = (await notificationsOf(r.user.id)).map((n) => [n.kind, n.message]);
+      expect(kinds).toContainEqual(['event_cancelled', 'Called Off has been cancelled. Your registration is cancelled.']);
+    }
+    // The registration cancelled before keeps its own cancellation time and gets no second notice.
+    expect((await notificationsOf(earlier.user.id)).map((n) => n.kind).sort()).toEqual(['registered', 'registration_cancelled']);
+    const code = (await get(`/registrations/${regs[0]!.id}/`, regs[0]!.user)).json().ticket_instances[0].code;
+    const scan = await ctx.app.inject({
+      method: 'POST',
+      url: '/tickets/check-in/',
+      headers: authHeader(ctx.app, organizer.id),
+      payload: { code },
+    });
+    expect(scan.statusCode).toBe(409);
+    expect(scan.json().code).toBe('registration_cancelled');
+    // Registering for the cancelled event is refused.
+    expect((await registerFor(ctx.app, await createUser(ctx.app), event.id)).json().code).toBe('event_inactive');
   });
 });

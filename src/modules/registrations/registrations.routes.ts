@@ -7,7 +7,6 @@ import { currentUser } from '../../plugins/auth.js';
 import * as service from './registrations.service.js';
 import type { RegistrationWithTickets } from './registrations.service.js';
 import {
-  BadRequest,
   EventRegistration,
   EventRegistrationsQuery,
   IdempotencyHeaders,
@@ -73,10 +72,11 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Register for an event',
         description:
           'Takes `quantity` seats if they are all free (one ticket per seat); otherwise the whole order joins the ' +
-          'waiting list without tickets. One live registration per user and event.',
+          'waiting list without tickets. One live registration per user and event. 400 codes: `already_registered`, ' +
+          '`event_inactive`, `event_started`; 422 `idempotency_key_reused`; 409 `idempotency_key_in_progress`.',
         headers: IdempotencyHeaders,
         body: RegisterBody(app.config.maxTicketsPerRegistration),
-        response: { 201: Registration, 400: BadRequest, ...errorResponses(401, 409, 422) },
+        response: { 201: Registration, ...errorResponses(400, 401, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -138,10 +138,12 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         summary: 'Cancel a registration (its owner, the event organizer or staff)',
-        description: 'Its tickets stop being valid, its seats return to the event and the waiting list is promoted.',
+        description:
+          'Its tickets stop being valid, its seats return to the event and the waiting list is promoted. ' +
+          '400 codes: `already_cancelled`, `event_started`.',
         params: IdParams,
         headers: IdempotencyHeaders,
-        response: { 200: Registration, 400: BadRequest, ...errorResponses(401, 404, 409, 422) },
+        response: { 200: Registration, ...errorResponses(400, 401, 404, 409, 422) },
       },
     },
     async (request) =>

@@ -1,12 +1,7 @@
 import { Type } from 'typebox';
 import { registrationStatuses } from '../../db/schema.js';
 import { PaginationQuery } from '../../lib/pagination.js';
-import { DateTime, ErrorRef, FieldErrorsRef, Uuid } from '../../lib/schemas.js';
-
-/** Rule violations (`{"detail", "code"}`) and field errors (`{"field": [...]}`) are both 400s here. */
-export const BadRequest = Type.Union([ErrorRef, FieldErrorsRef], {
-  description: 'A field error, or a rule violation with a `code` such as `already_registered` or `event_started`.',
-});
+import { DateTime, Uuid } from '../../lib/schemas.js';
 
 export const RegistrationStatus = Type.Enum(registrationStatuses, {
   description: '`registered` holds seats and tickets; `waitlisted` waits for seats, without tickets; `cancelled` is history.',
