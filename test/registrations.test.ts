@@ -4,7 +4,7 @@ import { events, notifications, registrations, tickets } from '../src/db/schema.
 import { cancelAllForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, readEvent, registerFor } from './helpers/registrations-factories.js';
+import { insertEvent, readEvent, registerFor, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -26,18 +26,7 @@ async function notificationsOf(userId: string) {
   return ctx.app.db.select().from(notifications).where(eq(notifications.userId, userId));
 }
 
-/** Registers users one after another, a second apart, so their created_at order is the queue order. */
-async function registerInTurn(eventId: string, quantities: number[]) {
-  const out: { user: TestUser; id: string; status: string }[] = [];
-  for (const quantity of quantities) {
-    ctx.clock.advance(1000);
-    const user = await createUser(ctx.app);
-    const res = await registerFor(ctx.app, user, eventId, quantity);
-    expect(res.statusCode, res.body).toBe(201);
-    out.push({ user, id: res.json().id, status: res.json().status });
-  }
-  return out;
-}
+const registerInTurn = (eventId: string, quantities: number[]) => registerInOrder(ctx.app, ctx.clock, eventId, quantities);
 
 describe('POST /registrations/', () => {
   it('registers all seats, issues one unguessable ticket per seat and counts the seats', async () => {

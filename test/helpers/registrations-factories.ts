@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { events, users } from '../../src/db/schema.js';
-import { authHeader, type TestUser } from './factories.js';
+import type { ManualClock } from '../../src/lib/clock.js';
+import { authHeader, createUser, type TestUser } from './factories.js';
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -69,4 +70,25 @@ export async function insertManyUsers(app: FastifyInstance, count: number): Prom
       })),
     )
     .returning({ id: users.id, username: users.username });
+}
+
+/**
+ * Registers one fresh user per quantity, advancing the clock a second before each, so created_at gives the
+ * queue order. Fails on any answer but 201.
+ */
+export async function registerInTurn(
+  app: FastifyInstance,
+  clock: ManualClock,
+  eventId: string,
+  quantities: number[],
+): Promise<{ user: TestUser; id: string; status: string }[]> {
+  const out: { user: TestUser; id: string; status: string }[] = [];
+  for (const quantity of quantities) {
+    clock.advance(1000);
+    const user = await createUser(app);
+    const res = await registerFor(app, user, eventId, quantity);
+    if (res.statusCode !== 201) throw new Error(`registration failed: ${res.statusCode} ${res.body}`);
+    out.push({ user, id: res.json().id, status: res.json().status });
+  }
+  return out;
 }
