@@ -12,6 +12,8 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import categoriesRoutes from './modules/categories/categories.routes.js';
+import eventsRoutes from './modules/events/events.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
@@ -116,6 +118,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(categoriesRoutes);
+  await app.register(eventsRoutes);
 
   return app;
 }

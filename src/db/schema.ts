@@ -98,6 +98,11 @@ export const events = pgTable(
     index('events_active_date_idx').on(t.isActive, t.dateTime),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
+    // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent
+    // extensions in migration 0001); trigram GIN indexes serve '%term%' patterns, which btree cannot.
+    index('events_title_trgm_idx').using('gin', sql`immutable_unaccent(${t.title}) gin_trgm_ops`),
+    index('events_description_trgm_idx').using('gin', sql`immutable_unaccent(${t.description}) gin_trgm_ops`),
+    index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
   ],
 );
 
