@@ -10,12 +10,16 @@ export type { CategoryRow };
 const NAME_TAKEN = 'category with this name already exists.';
 const SLUG_TAKEN = 'category with this slug already exists.';
 
+/** Latin letters that NFKD does not decompose into a base letter and an accent. */
+const LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', ø: 'o', œ: 'oe', đ: 'd', ł: 'l', þ: 'th' };
+
 /** "Café & Bar" -> "cafe-bar": accents stripped (NFKD), anything not a letter or digit becomes one hyphen. */
 export function slugify(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    .replace(/[ßæøœđłþ]/g, (letter) => LETTERS[letter]!)
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 100)
