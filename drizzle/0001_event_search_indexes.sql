@@ -8,4 +8,6 @@ CREATE OR REPLACE FUNCTION public.immutable_unaccent(text) RETURNS text
   AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;--> statement-breakpoint
 CREATE INDEX "events_title_trgm_idx" ON "events" USING gin (immutable_unaccent("title") gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "events_description_trgm_idx" ON "events" USING gin (immutable_unaccent("description") gin_trgm_ops);--> statement-breakpoint
-CREATE INDEX "events_location_trgm_idx" ON "events" USING gin (immutable_unaccent("location") gin_trgm_ops);
+CREATE INDEX "events_location_trgm_idx" ON "events" USING gin (immutable_unaccent("location") gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "events_active_created_idx" ON "events" USING btree ("created_at","id") WHERE "events"."is_active";--> statement-breakpoint
+CREATE INDEX "events_active_title_idx" ON "events" USING btree ("title","date_time","id") WHERE "events"."is_active";

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEventById } from '../src/modules/events/events.repository.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
 import { createCategory, createEvent } from './helpers/events-factories.js';
@@ -257,8 +257,7 @@ describe('PUT/PATCH /events/<id>/edit/', () => {
     } finally {
       client.release();
     }
-    const [row] = (await ctx.app.db.execute(sql`SELECT capacity FROM events WHERE id = ${event.id}`)).rows as { capacity: number }[];
-    expect(row!.capacity).toBe(10);
+    expect((await findEventById(ctx.app.db, event.id))!.capacity).toBe(10);
   });
 });
 

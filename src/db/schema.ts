@@ -103,6 +103,10 @@ export const events = pgTable(
     index('events_title_trgm_idx').using('gin', sql`immutable_unaccent(${t.title}) gin_trgm_ops`),
     index('events_description_trgm_idx').using('gin', sql`immutable_unaccent(${t.description}) gin_trgm_ops`),
     index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
+    // ?ordering=created_at / title over the public list (active events) without sorting them all. No index for
+    // tickets_remaining: it would change with every registration and cost seat changes their HOT updates.
+    index('events_active_created_idx').on(t.createdAt, t.id).where(sql`${t.isActive}`),
+    index('events_active_title_idx').on(t.title, t.dateTime, t.id).where(sql`${t.isActive}`),
   ],
 );
 
