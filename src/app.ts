@@ -12,6 +12,8 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
+import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
@@ -119,6 +121,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(notificationRoutes);
 
   return app;
 }
