@@ -78,7 +78,9 @@ export async function serveNotificationStream(request: FastifyRequest, reply: Fa
     }
   };
   const send = (row: NotificationRow) => {
-    if (recent.has(row.id)) return;
+    // The listener may hand over a notification committed just before this stream subscribed; a resuming client
+    // already has everything up to its Last-Event-ID.
+    if (recent.has(row.id) || (options.resumeFrom && !after(row, options.resumeFrom))) return;
     recent.add(row.id);
     if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value!);
     if (after(row, position)) position = { createdAt: row.createdAt, id: row.id };
@@ -99,6 +101,8 @@ export async function serveNotificationStream(request: FastifyRequest, reply: Fa
     ended = true;
     clearInterval(heartbeat);
     unsubscribe?.();
+    // A client that half-closes (FIN) leaves our side open; free the socket so shutdown need not wait for it.
+    if (!raw.destroyed) raw.destroy();
   };
 
   // Subscribing can fail (database down); that is still an ordinary error response, since nothing was written.
