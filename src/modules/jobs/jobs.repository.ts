@@ -61,9 +61,3 @@ export async function deleteFinishedBefore(db: Db, cutoff: Date): Promise<number
     .returning({ id: jobs.id });
   return rows.length;
 }
-
-export async function findJobsByKeys(db: Db, keys: string[]): Promise<JobRow[]> {
-  if (keys.length === 0) return [];
-  return db.select().from(jobs).where(inArray(jobs.key, keys));
-}
-

@@ -81,4 +81,3 @@ export async function runClaimedJobs(
 }
 
 export const deleteFinishedJobsBefore = repo.deleteFinishedBefore;
-export const findJobsByKeys = repo.findJobsByKeys;

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { notifications, registrations, streamTickets, type NotificationKind } from '../../db/schema.js';
+import { notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
@@ -157,15 +157,6 @@ export async function listAfter(
     )
     .orderBy(asc(notifications.createdAt), asc(notifications.id))
     .limit(limit);
-}
-
-export async function hasNotification(db: Db, userId: string, eventId: string, kind: NotificationKind): Promise<boolean> {
-  const [row] = await db
-    .select({ id: notifications.id })
-    .from(notifications)
-    .where(and(eq(notifications.userId, userId), eq(notifications.eventId, eventId), eq(notifications.kind, kind)))
-    .limit(1);
-  return Boolean(row);
 }
 
 export async function insertStreamTicket(db: Db, values: typeof streamTickets.$inferInsert): Promise<void> {

@@ -65,12 +65,7 @@ export async function notifyEventChanged(
     ...(dateChanged ? { dateTime: changes.dateTime } : {}),
     ...(locationChanged ? { location: changes.location } : {}),
   });
-  const userIds = await repo.findRegistrantIds(db, event.id, ['registered', 'waitlisted']);
-  return notify(
-    db,
-    userIds.map((userId) => ({ userId, eventId: event.id, kind: 'event_updated' as const, message })),
-    now,
-  );
+  return notifyLiveRegistrants(db, event.id, 'event_updated', message, now);
 }
 
 /**
@@ -83,10 +78,15 @@ export async function notifyEventCancelled(
   now: Date,
 ): Promise<NotificationRow[]> {
   const message = `The event "${event.title}" on ${formatWhen(event.dateTime)} has been cancelled.`;
-  const userIds = await repo.findRegistrantIds(db, event.id, ['registered', 'waitlisted']);
+  return notifyLiveRegistrants(db, event.id, 'event_cancelled', message, now);
+}
+
+/** One notification to each user holding a registered or waitlisted registration for the event. */
+async function notifyLiveRegistrants(db: Db, eventId: string, kind: NotificationKind, message: string, now: Date) {
+  const userIds = await repo.findRegistrantIds(db, eventId, ['registered', 'waitlisted']);
   return notify(
     db,
-    userIds.map((userId) => ({ userId, eventId: event.id, kind: 'event_cancelled' as const, message })),
+    userIds.map((userId) => ({ userId, eventId, kind, message })),
     now,
   );
 }
