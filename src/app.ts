@@ -14,6 +14,8 @@ import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
 import categoriesRoutes from './modules/categories/categories.routes.js';
 import eventsRoutes from './modules/events/events.routes.js';
+import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
+import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
@@ -123,6 +125,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(authRoutes);
   await app.register(categoriesRoutes);
   await app.register(eventsRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(notificationRoutes);
 
   return app;
 }
