@@ -12,6 +12,10 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import categoriesRoutes from './modules/categories/categories.routes.js';
+import eventsRoutes from './modules/events/events.routes.js';
+import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
+import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import registrationsRoutes from './modules/registrations/registrations.routes.js';
 import ticketsRoutes from './modules/tickets/tickets.routes.js';
@@ -123,6 +127,10 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(categoriesRoutes);
+  await app.register(eventsRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(notificationRoutes);
   await app.register(registrationsRoutes);
   await app.register(ticketsRoutes);
 

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -25,6 +27,9 @@ export interface Database {
   /** The underlying PGlite instance (embedded only). */
   pglite?: PGlite;
 }
+
+/** Extensions the migrations enable (event search); every PGlite instance must load them. */
+export const pgliteExtensions = { pg_trgm, unaccent };
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -51,7 +56,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     }
     throw err;
   }
-  const client = await PGlite.create(path.join(dataDir, 'pgdata'));
+  const client = await PGlite.create(path.join(dataDir, 'pgdata'), { extensions: pgliteExtensions });
   return wrapPglite(client, release);
 }
 
