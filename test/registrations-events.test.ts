@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications } from '../src/db/schema.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { readEvent, registerFor } from './helpers/registrations-factories.js';
+import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
+import { readEvent, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -21,18 +21,7 @@ const registration = async (id: string, user: TestUser) =>
 const kinds = async (userId: string) =>
   (await ctx.app.db.select().from(notifications).where(eq(notifications.userId, userId))).map((n) => n.kind).sort();
 
-/** Registers fresh users one second apart (so created_at gives the queue order). */
-async function registerInTurn(eventId: string, quantities: number[]) {
-  const out: { user: TestUser; id: string }[] = [];
-  for (const quantity of quantities) {
-    ctx.clock.advance(1000);
-    const user = await createUser(ctx.app);
-    const res = await registerFor(ctx.app, user, eventId, quantity);
-    expect(res.statusCode).toBe(201);
-    out.push({ user, id: res.json().id });
-  }
-  return out;
-}
+const registerInTurn = (eventId: string, quantities: number[]) => registerInOrder(ctx.app, ctx.clock, eventId, quantities);
 
 describe('PATCH /events/<id>/edit/ with more capacity', () => {
   it('promotes the waiting list in the same transaction, FIFO, skipping orders that do not fit', async () => {

@@ -3,7 +3,7 @@ import type { RegistrationStatus } from '../../db/schema.js';
 import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
 import { KeyedQueue } from '../../lib/keyed-queue.js';
 import type { AuthUser } from '../../plugins/auth.js';
-import { notify, type NotificationInput } from '../notifications/notifications.service.js';
+import { notify, notifyEventCancelled } from '../notifications/notifications.service.js';
 import * as repo from './registrations.repository.js';
 import type { EventRow, RegistrationRow, RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
 import { ticketCode } from './ticket-codes.js';
@@ -65,7 +65,6 @@ const messages = {
   promoted: (title: string) => `A place opened up: you are now registered for ${title}.`,
   cancelledByOwner: (title: string) => `Your registration for ${title} has been cancelled.`,
   cancelledByOrganizer: (title: string) => `Your registration for ${title} has been cancelled by the organizer.`,
-  eventCancelled: (title: string) => `${title} has been cancelled. Your registration is cancelled.`,
 };
 
 /**
@@ -206,8 +205,9 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
 export async function cancelAllForEvent(tx: Db, eventId: string, now: Date): Promise<number> {
   const event = await repo.lockEvent(tx, eventId);
   if (!event) return 0;
+  // Before the registrations change: the notifications module tells whoever is still registered or waitlisted.
+  await notifyEventCancelled(tx, event, now);
   const live = await repo.listLiveRegistrations(tx, eventId);
-  if (live.length === 0) return 0;
   await repo.setRegistrationStatus(
     tx,
     live.map((r) => r.id),
@@ -215,13 +215,6 @@ export async function cancelAllForEvent(tx: Db, eventId: string, now: Date): Pro
     now,
   );
   await repo.adjustEventCounts(tx, eventId, -event.registeredCount, -event.waitlistCount, now);
-  const notices: NotificationInput[] = live.map((r) => ({
-    userId: r.userId,
-    eventId,
-    kind: 'event_cancelled',
-    message: messages.eventCancelled(event.title),
-  }));
-  await notify(tx, notices, now);
   return live.length;
 }
 
