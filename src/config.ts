@@ -33,6 +33,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
   jobPollSeconds: number;
+  /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
+  benchRoutes: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
+    benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }
