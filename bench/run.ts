@@ -238,7 +238,7 @@ async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnTyp
     let counts: Record<string, number>;
     try {
       await runMigrations(database);
-      counts = await seed(database, sizes, passwordHash);
+      counts = await seed(database, sizes, passwordHash, (step, ms) => log(`${db}:   ${step}: ${Math.round(ms)} ms`));
     } finally {
       await database.close();
     }

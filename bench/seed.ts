@@ -3,7 +3,8 @@
 // other without lookups and the harness knows every id without asking the database.
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { Database } from '../src/db/client.js';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Database, Db } from '../src/db/client.js';
 
 export interface SeedSizes {
   users: number;
@@ -53,31 +54,73 @@ export function benchUuid(kind: string, n: number): string {
 
 const uuidSql = (kind: string, n: string) => `md5('bench-${kind}-' || (${n}))::uuid`;
 
-const textArray = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')}]`;
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const textArray = (values: string[]) => `ARRAY[${values.map(literal).join(',')}]`;
 
-/** Fills a freshly migrated database; returns the row counts actually written. */
-export async function seed(database: Database, sizes: SeedSizes, passwordHash: string): Promise<Record<string, number>> {
-  const { db } = database;
+/**
+ * Fills a freshly migrated database; returns the row counts actually written. `onStep` hears each statement's
+ * duration (the harness logs them, so a slow step shows).
+ */
+export async function seed(
+  database: Database,
+  sizes: SeedSizes,
+  passwordHash: string,
+  onStep: (step: string, ms: number) => void = () => {},
+): Promise<Record<string, number>> {
+  // One session throughout: session_replication_role below must hold for every statement.
+  if (database.pool) {
+    const client = await database.pool.connect();
+    try {
+      return await seedSession(drizzle(client) as unknown as Db, sizes, passwordHash, onStep);
+    } finally {
+      client.release();
+    }
+  }
+  return seedSession(database.db, sizes, passwordHash, onStep);
+}
+
+async function seedSession(
+  db: Db,
+  sizes: SeedSizes,
+  passwordHash: string,
+  onStep: (step: string, ms: number) => void,
+): Promise<Record<string, number>> {
   const run = async (statement: string) => {
-    const t = performance.now();
+    const started = performance.now();
     await db.execute(sql.raw(statement));
-    if (process.env.BENCH_SEED_TIMING) console.error(`${Math.round(performance.now() - t)} ms: ${statement.trim().slice(0, 60)}`);
+    onStep(/^\s*(\w+(?: INTO)? \w+)/.exec(statement)?.[1] ?? statement.trim().slice(0, 40), performance.now() - started);
   };
-  const { users: U, events: E, registrations: R, feedbacks: F } = sizes;
-  if (U < RACE_USERS + HEAVY_USERS) throw new Error(`the benchmark needs at least ${RACE_USERS + HEAVY_USERS} users`);
-  const organizers = Math.floor(U / ORGANIZER_EVERY);
-  // Skipping foreign-key triggers halves the time; the ids are correct by construction. Needs a superuser (and a
-  // single connection, see run.ts); without one the checks simply run.
+  // Skipping foreign-key triggers halves the time; the ids are correct by construction. Needs a superuser;
+  // without one the checks simply run.
   const skipTriggers = await db.execute(sql`SET session_replication_role = replica`).then(
     () => true,
     () => false,
   );
+  try {
+    await insertRows(sizes, passwordHash, run);
+  } finally {
+    if (skipTriggers) await db.execute(sql`RESET session_replication_role`);
+  }
+  await run('VACUUM ANALYZE');
 
-  await db.execute(sql`
+  const counts: Record<string, number> = {};
+  for (const table of ['users', 'categories', 'events', 'registrations', 'tickets', 'feedbacks']) {
+    const result = await db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`));
+    counts[table] = Number((result as unknown as { rows: { n: number }[] }).rows[0]!.n);
+  }
+  return counts;
+}
+
+async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statement: string) => Promise<void>) {
+  const { users: U, events: E, registrations: R, feedbacks: F } = sizes;
+  if (U < RACE_USERS + HEAVY_USERS) throw new Error(`the benchmark needs at least ${RACE_USERS + HEAVY_USERS} users`);
+  const organizers = Math.floor(U / ORGANIZER_EVERY);
+
+  await run(`
     INSERT INTO users (id, email, username, password_hash, is_organizer, date_joined)
-    SELECT ${sql.raw(uuidSql('user', 'g'))}, 'user' || g || '@bench.example', 'user' || g, ${passwordHash},
-           g % ${sql.raw(String(ORGANIZER_EVERY))} = 0, now() - g * interval '1 minute'
-    FROM generate_series(1, ${sql.raw(String(U))}) g`);
+    SELECT ${uuidSql('user', 'g')}, 'user' || g || '@bench.example', 'user' || g, ${literal(passwordHash)},
+           g % ${ORGANIZER_EVERY} = 0, now() - g * interval '1 minute'
+    FROM generate_series(1, ${U}) g`);
 
   await run(`
     INSERT INTO categories (id, name, slug)
@@ -154,15 +197,6 @@ export async function seed(database: Database, sizes: SeedSizes, passwordHash: s
     FROM (SELECT event_id, sum(rating)::int AS total, count(*)::int AS n FROM feedbacks GROUP BY event_id) f
     WHERE e.id = f.event_id`);
 
-  if (skipTriggers) await db.execute(sql`RESET session_replication_role`);
-  await run('VACUUM ANALYZE');
-
-  const counts: Record<string, number> = {};
-  for (const table of ['users', 'categories', 'events', 'registrations', 'tickets', 'feedbacks']) {
-    const result = await db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`));
-    counts[table] = Number((result as unknown as { rows: { n: number }[] }).rows[0]!.n);
-  }
-  return counts;
 }
 
 /** What the registration race left behind, read straight from the tables. */
