@@ -127,24 +127,58 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
     SELECT ${uuidSql('category', 'i')}, (${textArray(CATEGORY_NAMES)})[i], (${textArray(CATEGORY_NAMES.map(categorySlug))})[i]
     FROM generate_series(1, ${CATEGORY_NAMES.length}) i`);
 
-  // Dates spread from 35 days ago to a year ahead (a permutation of the row numbers), so about 9% are past;
-  // every 50th event is inactive.
-  const A = ADJECTIVES.length;
-  const T = TOPICS.length;
+  // Registrations and feedbacks are drawn first into temporary tables, so each event row is written once with its
+  // counters (updating 100,000 rows afterwards, through every index, took longer than the inserts).
+  // Users 1..HEAVY_USERS get 50 registrations each; the rest share the remainder. A user's k-th registration is
+  // for event (u*7919 + k*104729) mod E, distinct for k < 50 since 104729 is a prime not dividing E.
+  const heavyTotal = HEAVY_USERS * REGISTRATIONS_PER_HEAVY_USER;
+  const perUser = Math.floor((R - heavyTotal) / (U - HEAVY_USERS));
+  const extra = R - heavyTotal - perUser * (U - HEAVY_USERS);
   await run(`
-    INSERT INTO events (id, title, description, location, date_time, capacity, event_ticket_sells_off_soon, is_active,
-                        organizer_id, category_id, created_at, updated_at)
+    CREATE TEMP TABLE bench_registrations AS
+    SELECT u, k, 1 + (u::bigint * 7919 + k::bigint * 104729) % ${E} AS event_no,
+           CASE WHEN (u + k) % 5 = 0 THEN 2 ELSE 1 END AS quantity,
+           CASE WHEN (u + k) % 20 = 7 THEN 'cancelled' ELSE 'registered' END AS status,
+           now() - ((u * 50 + k) % 100000) * interval '1 minute' AS created_at
+    FROM generate_series(1, ${U}) u
+    CROSS JOIN LATERAL generate_series(0, CASE WHEN u <= ${HEAVY_USERS} THEN ${REGISTRATIONS_PER_HEAVY_USER - 1}
+                                              ELSE ${perUser - 1} + CASE WHEN u - ${HEAVY_USERS} <= ${extra} THEN 1 ELSE 0 END
+                                         END) k`);
+  // Feedback j: user 1 + j mod U on event 1 + (j*31337) mod E; DISTINCT ON keeps the pairs unique for any sizes.
+  await run(`
+    CREATE TEMP TABLE bench_feedbacks AS
+    SELECT DISTINCT ON (user_no, event_no) * FROM (
+      SELECT 1 + j % ${U} AS user_no, 1 + (j::bigint * 31337) % ${E} AS event_no, 1 + (j * 7) % 5 AS rating,
+             CASE WHEN j % 3 = 0 THEN 'Great evening, well organised.' ELSE '' END AS comment,
+             now() - (j % 10000) * interval '1 minute' AS created_at
+      FROM generate_series(0, ${F - 1}) j) f`);
+
+  // Dates spread from 35 days ago to a year ahead (a permutation of the row numbers), so about 9% are past;
+  // every 50th event is inactive. Words, places and categories are drawn by hashing the row number, so a search
+  // word and a category are independent.
+  const pick = (values: string[], salt: number) =>
+    `(${textArray(values)})[1 + (hashint4(g + ${salt})::bigint + 2147483648) % ${values.length}]`;
+  await run(`
+    INSERT INTO events (id, title, description, location, date_time, capacity, registered_count,
+                        event_ticket_sells_off_soon, is_active, organizer_id, category_id, rating_sum, rating_count,
+                        created_at, updated_at)
     SELECT ${uuidSql('event', 'g')},
-           (${textArray(ADJECTIVES)})[1 + g % ${A}] || ' ' || (${textArray(TOPICS)})[1 + (g / ${A}) % ${T}] || ' '
-             || (${textArray(KINDS)})[1 + (g / ${A * T}) % ${KINDS.length}],
-           'A ' || (${textArray(TOPICS)})[1 + (g * 3) % ${T}] || ' gathering for people who love '
-             || (${textArray(TOPICS)})[1 + (g * 7) % ${T}] || '. Bring friends; seats are limited.',
-           (${textArray(CITIES)})[1 + (g * 7) % ${CITIES.length}],
+           ${pick(ADJECTIVES, 11)} || ' ' || ${pick(TOPICS, 23)} || ' ' || ${pick(KINDS, 37)},
+           'A ' || ${pick(TOPICS, 41)} || ' gathering for people who love ' || ${pick(TOPICS, 53)}
+             || '. Bring friends; seats are limited.',
+           ${pick(CITIES, 67)},
            date_trunc('minute', now()) - interval '35 days' + ((g::bigint * 7919) % ${E}) * (interval '400 days' / ${E}),
-           50 + (g * 13) % 951, (50 + (g * 13) % 951) / 10, g % 50 <> 0,
-           ${uuidSql('user', `${ORGANIZER_EVERY} * (1 + g % ${organizers})`)}, ${uuidSql('category', `1 + g % ${CATEGORY_NAMES.length}`)},
+           greatest(c.capacity, coalesce(r.seats, 0)), coalesce(r.seats, 0), c.capacity / 10, g % 50 <> 0,
+           ${uuidSql('user', `${ORGANIZER_EVERY} * (1 + g % ${organizers})`)},
+           ${uuidSql('category', `1 + (hashint4(g + 79)::bigint + 2147483648) % ${CATEGORY_NAMES.length}`)},
+           coalesce(f.total, 0), coalesce(f.n, 0),
            now() - (g % 1440) * interval '1 minute', now() - (g % 1440) * interval '1 minute'
-    FROM generate_series(1, ${E}) g`);
+    FROM generate_series(1, ${E}) g
+    CROSS JOIN LATERAL (SELECT 50 + (g * 13) % 951 AS capacity) c
+    LEFT JOIN (SELECT event_no, (sum(quantity) FILTER (WHERE status = 'registered'))::int AS seats
+               FROM bench_registrations GROUP BY event_no) r ON r.event_no = g
+    LEFT JOIN (SELECT event_no, sum(rating)::int AS total, count(*)::int AS n FROM bench_feedbacks GROUP BY event_no) f
+      ON f.event_no = g`);
 
   await run(`
     INSERT INTO events (id, title, description, location, date_time, capacity, event_ticket_sells_off_soon, organizer_id,
@@ -153,24 +187,11 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
             'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days', ${RACE_CAPACITY}, 10,
             ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')})`);
 
-  // Users 1..HEAVY_USERS get 50 registrations each; the rest share the remainder. A user's k-th registration is
-  // for event (u*7919 + k*104729) mod E, distinct for k < 50 since 104729 is a prime not dividing E.
-  const heavyTotal = HEAVY_USERS * REGISTRATIONS_PER_HEAVY_USER;
-  const perUser = Math.floor((R - heavyTotal) / (U - HEAVY_USERS));
-  const extra = R - heavyTotal - perUser * (U - HEAVY_USERS);
   await run(`
     INSERT INTO registrations (id, user_id, event_id, quantity, status, created_at, updated_at, cancelled_at)
-    SELECT ${uuidSql('registration', 'u * 100 + k')}, ${uuidSql('user', 'u')},
-           ${uuidSql('event', `1 + (u::bigint * 7919 + k::bigint * 104729) % ${E}`)},
-           CASE WHEN (u + k) % 5 = 0 THEN 2 ELSE 1 END,
-           CASE WHEN (u + k) % 20 = 7 THEN 'cancelled' ELSE 'registered' END,
-           now() - ((u * 50 + k) % 100000) * interval '1 minute', now() - ((u * 50 + k) % 100000) * interval '1 minute',
-           CASE WHEN (u + k) % 20 = 7 THEN now() END
-    FROM generate_series(1, ${U}) u
-    CROSS JOIN LATERAL generate_series(0, CASE WHEN u <= ${HEAVY_USERS} THEN ${REGISTRATIONS_PER_HEAVY_USER - 1}
-                                              ELSE ${perUser - 1} + CASE WHEN u - ${HEAVY_USERS} <= ${extra} THEN 1 ELSE 0 END
-                                         END) k
-    ON CONFLICT DO NOTHING`);
+    SELECT ${uuidSql('registration', 'u * 100 + k')}, ${uuidSql('user', 'u')}, ${uuidSql('event', 'event_no')},
+           quantity, status, created_at, created_at, CASE WHEN status = 'cancelled' THEN now() END
+    FROM bench_registrations`);
 
   await run(`
     INSERT INTO tickets (registration_id, event_id, seat, code, created_at)
@@ -179,24 +200,11 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
     WHERE r.status <> 'waitlisted'`);
 
   await run(`
-    UPDATE events e SET registered_count = s.seats, capacity = greatest(e.capacity, s.seats)
-    FROM (SELECT event_id, sum(quantity)::int AS seats FROM registrations WHERE status = 'registered' GROUP BY event_id) s
-    WHERE e.id = s.event_id`);
-
-  // Feedback j: user 1 + j mod U on event 1 + (j*31337) mod E (distinct pairs while E = 10·U).
-  await run(`
     INSERT INTO feedbacks (user_id, event_id, rating, comment, created_at, updated_at)
-    SELECT ${uuidSql('user', `1 + j % ${U}`)}, ${uuidSql('event', `1 + (j::bigint * 31337) % ${E}`)}, 1 + (j * 7) % 5,
-           CASE WHEN j % 3 = 0 THEN 'Great evening, well organised.' ELSE '' END,
-           now() - (j % 10000) * interval '1 minute', now() - (j % 10000) * interval '1 minute'
-    FROM generate_series(0, ${F - 1}) j
-    ON CONFLICT DO NOTHING`);
+    SELECT ${uuidSql('user', 'user_no')}, ${uuidSql('event', 'event_no')}, rating, comment, created_at, created_at
+    FROM bench_feedbacks`);
 
-  await run(`
-    UPDATE events e SET rating_sum = f.total, rating_count = f.n
-    FROM (SELECT event_id, sum(rating)::int AS total, count(*)::int AS n FROM feedbacks GROUP BY event_id) f
-    WHERE e.id = f.event_id`);
-
+  await run('DROP TABLE bench_registrations, bench_feedbacks');
 }
 
 /** What the registration race left behind, read straight from the tables. */
