@@ -313,8 +313,11 @@ async function runScenario(
     requests,
     // autocannon refuses more connections than requests when sending a fixed amount.
     connections: scenario.once ? Math.min(connections, requests.length) : connections,
-    ...(scenario.once ? { amount: requests.length } : { durationSeconds, warmupSeconds }),
+    ...(scenario.once
+      ? { amount: requests.length }
+      : { durationSeconds: Math.max(durationSeconds, scenario.minDurationSeconds ?? 0), warmupSeconds }),
   };
+  await settle(baseUrl);
   log(`${db}: ${scenario.id}…`);
   try {
     const load = await loader.run(spec);
@@ -338,6 +341,21 @@ async function runScenario(
     return result;
   } catch (err) {
     return { ...base, status: `failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Waits (up to 5 s) until the server answers /healthz quickly: requests still running from the previous scenario
+ * (a login's hash goes on after its client has gone) would otherwise eat into the next one.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let quick = 0;
+  while (quick < 3 && Date.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${baseUrl}/healthz`).then((r) => r.arrayBuffer(), () => undefined);
+    quick = performance.now() - started < 5 ? quick + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

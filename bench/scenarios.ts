@@ -29,6 +29,8 @@ export interface Scenario {
   ceiling?: boolean;
   /** Sends each request once (`amount`) instead of running for the configured duration. */
   once?: boolean;
+  /** Slow requests need a longer window than --quick's, or the few that finish in it say little. */
+  minDurationSeconds?: number;
   load(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
 }
 
@@ -87,6 +89,7 @@ export const scenarios: Scenario[] = [
     aliases: ['4'],
     label: '4 POST /auth/login/',
     route: 'POST /auth/login/',
+    minDurationSeconds: 5,
     load: () => ({
       method: 'POST',
       requests: range(HEAVY_USERS + 1, 500).map((n) => ({
