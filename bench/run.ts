@@ -337,6 +337,7 @@ async function runScenario(
       result.notes.push(`argon2id m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}`);
     }
     if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} connections`);
+    else if (spec.durationSeconds !== durationSeconds) result.notes.push(`${spec.durationSeconds} s run`);
     log(`${db}: ${scenario.id}: ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
     return result;
   } catch (err) {
