@@ -1,7 +1,12 @@
 // The load generator: a separate process from the server (and from the harness), driving HTTP load with
-// autocannon. bench/run.ts forks it once and sends it one LoadSpec per scenario over IPC; it can also run alone:
+// autocannon, or with wrk (C, two threads, as the issue's targets were measured) when it is installed.
+// bench/run.ts forks it once and sends it one LoadSpec per scenario over IPC; it can also run alone:
 //   node --import tsx bench/load.ts spec.json     (prints the LoadResult as JSON)
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 
 export interface LoadRequest {
@@ -11,6 +16,8 @@ export interface LoadRequest {
 }
 
 export interface LoadSpec {
+  /** wrk cannot send a fixed number of requests: `amount` always uses autocannon. */
+  tool: 'autocannon' | 'wrk';
   baseUrl: string;
   method: 'GET' | 'POST';
   /** Used in turn across all connections, so with `amount` equal to their number each is sent exactly once. */
@@ -64,6 +71,7 @@ function options(spec: LoadSpec, durationSeconds: number | undefined, amount: nu
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  if (spec.tool === 'wrk' && !spec.amount) return runWrk(spec);
   if (spec.warmupSeconds) await autocannon(options(spec, spec.warmupSeconds, undefined));
   const result = await autocannon(options(spec, spec.durationSeconds, spec.amount));
   const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
@@ -80,6 +88,70 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     statusCodes,
   };
+}
+
+const WRK_THREADS = 2;
+
+/** JSON string literals of ASCII text are valid Lua (LuaJIT) string literals too. */
+function lua(text: string): string {
+  if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`wrk scripts take printable ASCII only: ${text}`);
+  return JSON.stringify(text);
+}
+
+/** A wrk script that sends the requests in turn and prints the numbers as one JSON line. */
+function wrkScript(spec: LoadSpec): string {
+  const requests = spec.requests.map((r) => {
+    const headers = { 'content-type': 'application/json', ...r.headers };
+    const table = Object.entries(headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ');
+    return `wrk.format(${lua(spec.method)}, ${lua(r.path)}, { ${table} }, ${r.body === undefined ? 'nil' : lua(r.body)})`;
+  });
+  return `
+local requests = nil
+local counter = 0
+request = function()
+  if requests == nil then requests = { ${requests.join(',\n    ')} } end
+  counter = counter + 1
+  return requests[(counter % #requests) + 1]
+end
+done = function(summary, latency, _)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"non2xx":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+`;
+}
+
+const execFileAsync = promisify(execFile);
+
+async function runWrk(spec: LoadSpec): Promise<LoadResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-wrk-'));
+  try {
+    const script = path.join(dir, 'scenario.lua');
+    fs.writeFileSync(script, wrkScript(spec));
+    const run = async (seconds: number) => {
+      const args = ['-t', String(WRK_THREADS), '-c', String(Math.max(spec.connections, WRK_THREADS)), '-d', `${Math.max(1, Math.round(seconds))}s`];
+      const { stdout } = await execFileAsync('wrk', [...args, '--timeout', '30s', '-s', script, spec.baseUrl], { maxBuffer: 1 << 20 });
+      const line = stdout.trim().split('\n').pop()!;
+      return JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; non2xx: number; errors: number };
+    };
+    if (spec.warmupSeconds) await run(spec.warmupSeconds);
+    const result = await run(spec.durationSeconds ?? 10);
+    const seconds = result.durationUs / 1e6;
+    return {
+      requests: result.requests,
+      seconds,
+      requestsPerSecond: seconds > 0 ? result.requests / seconds : 0,
+      p50Ms: result.p50Us / 1000,
+      p99Ms: result.p99Us / 1000,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      // wrk counts responses of status >= 400 only, without telling them apart.
+      statusCodes: {},
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 type Message = { id: number; spec: LoadSpec };

@@ -2,7 +2,10 @@
 // separate load-generator process (bench/load.ts, autocannon), and writes bench/results/latest.{json,md}.
 //
 //   npm run bench -- [--quick] [--db=postgres|pglite|both] [--scenarios=b0,events_list,…|1,2,…] [--duration=SECONDS]
-//                    [--connections=32]
+//                    [--connections=32] [--load=auto|wrk|autocannon]
+//
+// --load=auto (the default) drives load with wrk (-t2) when it is installed, autocannon otherwise; the registration
+// race always uses autocannon, which can send an exact number of requests.
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is only used to CREATE and
 // DROP a scratch database bench_<pid>; the server runs on that one with WEB_CONCURRENCY=2. PGlite: a temporary
@@ -39,6 +42,7 @@ const { values: flags } = parseArgs({
     scenarios: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string', default: '32' },
+    load: { type: 'string', default: 'auto' },
   },
 });
 
@@ -54,7 +58,23 @@ const selected = selectScenarios(flags.scenarios);
 const scenarios = allScenarios.filter((s) => s.ceiling || selected.includes(s));
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
+const tool = chooseTool(flags.load!);
 const workersFor = (db: DbKind) => (db === 'postgres' ? 2 : 1);
+
+function chooseTool(wanted: string): 'wrk' | 'autocannon' {
+  if (wanted === 'autocannon') return 'autocannon';
+  let hasWrk = false;
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    hasWrk = true;
+  } catch (err) {
+    // wrk --version prints its usage and exits 1; only a missing binary is ENOENT.
+    hasWrk = (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  if (wanted === 'wrk' && !hasWrk) throw new Error('--load=wrk: wrk is not installed (Debian: apt-get install wrk)');
+  if (wanted !== 'wrk' && wanted !== 'auto') throw new Error('--load must be auto, wrk or autocannon');
+  return hasWrk ? 'wrk' : 'autocannon';
+}
 
 /** Undo steps of whatever is running, so Ctrl-C still drops the scratch database and stops the children. */
 const cleanups = new Set<() => Promise<void> | void>();
@@ -308,6 +328,7 @@ async function runScenario(
   }
   const { method, requests } = scenario.load(context);
   const spec: LoadSpec = {
+    tool: scenario.once ? 'autocannon' : tool,
     baseUrl,
     method,
     requests,
@@ -336,7 +357,7 @@ async function runScenario(
       const { algorithm: _algorithm, ...params } = ARGON2_PARAMS;
       result.notes.push(`argon2id m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}`);
     }
-    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} connections`);
+    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} connections${tool === 'wrk' ? ', autocannon' : ''}`);
     else if (spec.durationSeconds !== durationSeconds) result.notes.push(`${spec.durationSeconds} s run`);
     log(`${db}: ${scenario.id}: ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
     return result;
@@ -397,7 +418,7 @@ async function main(): Promise<void> {
     quick,
     durationSeconds,
     connections,
-    loadGenerator: `autocannon ${(createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version} (separate process)`,
+    loadGenerator: loadGeneratorName(),
     machine: {
       cpus: os.availableParallelism(),
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -417,6 +438,18 @@ async function main(): Promise<void> {
   console.log(table);
   const failedRace = runs.some((run) => run.scenarios.some((s) => s.verification && !s.verification.ok));
   if (failedRace) process.exitCode = 1;
+}
+
+function loadGeneratorName(): string {
+  const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
+  if (tool === 'autocannon') return `autocannon ${autocannonVersion} (separate process)`;
+  let wrkVersion = '';
+  try {
+    execFileSync('wrk', ['--version'], { encoding: 'utf8' });
+  } catch (err) {
+    wrkVersion = /wrk (\S+)/.exec(String((err as { stdout?: string }).stdout ?? ''))?.[1] ?? '';
+  }
+  return `wrk ${wrkVersion} -t2 (the race: autocannon ${autocannonVersion}), separate processes`;
 }
 
 function gitDescribe(): string {
