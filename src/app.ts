@@ -20,6 +20,7 @@ import { TokenService } from './modules/auth/tokens.js';
 import registrationsRoutes from './modules/registrations/registrations.routes.js';
 import ticketsRoutes from './modules/tickets/tickets.routes.js';
 import authPlugin from './plugins/auth.js';
+import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 
@@ -103,8 +104,15 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
 
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({ status: 'ok' }),
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        description: '`pid` identifies the worker process that answered (several serve when WEB_CONCURRENCY > 1).',
+        response: { 200: Type.Object({ status: Type.String(), pid: Type.Integer() }) },
+      },
+    },
+    async () => ({ status: 'ok', pid: process.pid }),
   );
   app.get(
     '/readyz',
@@ -133,6 +141,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(notificationRoutes);
   await app.register(registrationsRoutes);
   await app.register(ticketsRoutes);
+  if (config.benchRoutes) await app.register(benchRoutes);
 
   return app;
 }

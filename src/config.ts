@@ -35,6 +35,8 @@ export interface Config {
   jobPollSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
+  /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
+  benchRoutes: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -102,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
+    benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }
