@@ -1,9 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys, registrations } from '../src/db/schema.js';
+import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, readEvent, registerFor } from './helpers/registrations-factories.js';
+import { readEvent, registerFor } from './helpers/registrations-factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -25,7 +26,7 @@ async function registrationsOf(userId: string, eventId: string) {
 
 describe('Idempotency-Key on POST /registrations/', () => {
   it('replays the first response for a retry with the same key and body', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const user = await createUser(ctx.app);
     const first = await registerFor(ctx.app, user, event.id, 2, key('retry-1'));
     expect(first.statusCode).toBe(201);
@@ -41,7 +42,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('answers 422 when the key comes back with another body or for another action', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1, key('k-422'))).statusCode).toBe(201);
     const other = await registerFor(ctx.app, user, event.id, 3, key('k-422'));
@@ -58,7 +59,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('scopes keys per user', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const [a, b] = [await createUser(ctx.app), await createUser(ctx.app)];
     const ra = await registerFor(ctx.app, a, event.id, 1, key('shared'));
     const rb = await registerFor(ctx.app, b, event.id, 1, key('shared'));
@@ -68,7 +69,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('replays a refusal too, so a retry never acts differently from the first answer', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 1 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1)).statusCode).toBe(201);
     const refused = await registerFor(ctx.app, user, event.id, 1, key('refused'));
@@ -80,7 +81,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('lets concurrent duplicates wait for the first and replay its answer', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 50 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 50 });
     const user = await createUser(ctx.app);
     const responses = await Promise.all(
       Array.from({ length: 8 }, () => registerFor(ctx.app, user, event.id, 3, key('burst'))),
@@ -93,7 +94,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('forgets keys after 24 hours', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
+    const event = await createEvent(ctx.app, organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1, key('old'))).statusCode).toBe(201);
     ctx.clock.advance(23 * HOUR);
@@ -109,7 +110,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('rejects an over-long key', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const user = await createUser(ctx.app);
     const res = await registerFor(ctx.app, user, event.id, 1, key('x'.repeat(256)));
     expect(res.statusCode).toBe(400);
@@ -119,7 +120,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
 
 describe('Idempotency-Key on cancel and check-in', () => {
   it('replays a cancellation instead of answering "already cancelled"', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const user = await createUser(ctx.app);
     const reg = (await registerFor(ctx.app, user, event.id, 1)).json();
     const cancel = () =>
@@ -135,7 +136,7 @@ describe('Idempotency-Key on cancel and check-in', () => {
   });
 
   it('replays a check-in instead of answering "already checked in"', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const user = await createUser(ctx.app);
     const code = (await registerFor(ctx.app, user, event.id, 1)).json().ticket_instances[0].code;
     const scan = (k: Record<string, string>) =>

@@ -7,10 +7,11 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, registrations, tickets } from '../src/db/schema.js';
 import { ManualClock } from '../src/lib/clock.js';
+import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
 import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertManyUsers, readEvent } from './helpers/registrations-factories.js';
+import { insertManyUsers, readEvent } from './helpers/registrations-factories.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-processes.js';
 
 let ctx: TestContext;
@@ -109,7 +110,7 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
   let eventId: string;
 
   it(`never oversells: ${REQUESTS} simultaneous orders of 1-3 seats at a ${CAPACITY}-seat event`, async () => {
-    const event = await insertEvent(ctx.app, organizer.id, {
+    const event = await createEvent(ctx.app, organizer, {
       capacity: CAPACITY,
       dateTime: new Date(Date.now() + 30 * 24 * 3600 * 1000),
     });
@@ -170,7 +171,7 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
   });
 
   it('lets one of many identical registrations by the same user win; the others are 400', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
     const [person] = await insertManyUsers(ctx.app, 1);
     const call: Call = { method: 'POST', url: '/registrations/', userId: person!.id, body: { event: event.id, quantity: 2 } };
     const { answers } = await race(Array(10).fill(call));
@@ -181,7 +182,7 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
   });
 
   it('with one Idempotency-Key, simultaneous duplicates all get the first answer', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
     const [person] = await insertManyUsers(ctx.app, 1);
     const call: Call = {
       method: 'POST',
@@ -198,7 +199,7 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
   });
 
   it('admits a ticket once when it is scanned at two doors at the same moment', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
     const [person] = await insertManyUsers(ctx.app, 1);
     const { answers: [reg] } = await race([
       { method: 'POST', url: '/registrations/', userId: person!.id, body: { event: event.id, quantity: 1 } },
@@ -216,7 +217,7 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
 
 describe('the events table', () => {
   it('refuses an oversold count even if a bug tried one (CHECK constraint)', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 2 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
     await expect(
       ctx.app.db.update(events).set({ registeredCount: 3 }).where(eq(events.id, event.id)),
     ).rejects.toThrow();

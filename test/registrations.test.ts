@@ -2,9 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { cancelAllForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
+import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, readEvent, registerFor, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
+import { readEvent, registerFor, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -30,7 +31,7 @@ const registerInTurn = (eventId: string, quantities: number[]) => registerInOrde
 
 describe('POST /registrations/', () => {
   it('registers all seats, issues one unguessable ticket per seat and counts the seats', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5, title: 'Lagos Tech Bootcamp' });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Lagos Tech Bootcamp' });
     const user = await createUser(ctx.app);
     const res = await registerFor(ctx.app, user, event.id, 3);
     expect(res.statusCode, res.body).toBe(201);
@@ -68,7 +69,7 @@ describe('POST /registrations/', () => {
   });
 
   it('defaults quantity to 1 and enforces 1..MAX_TICKETS_PER_REGISTRATION', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 50 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 50 });
     const user = await createUser(ctx.app);
     for (const [quantity, message] of [
       [0, 'Ensure this value is greater than or equal to 1.'],
@@ -94,7 +95,7 @@ describe('POST /registrations/', () => {
     const small = await buildTestApp({ env: { MAX_TICKETS_PER_REGISTRATION: '2' }, database: ctx.database, clock: ctx.clock });
     try {
       const org = await createOrganizer(small.app);
-      const event = await insertEvent(small.app, org.id);
+      const event = await createEvent(small.app, org);
       const user = await createUser(small.app);
       const res = await registerFor(small.app, user, event.id, 3);
       expect(res.statusCode).toBe(400);
@@ -114,24 +115,24 @@ describe('POST /registrations/', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({ event: ['Must be a valid UUID.'] });
 
-    const inactive = await insertEvent(ctx.app, organizer.id, { isActive: false });
+    const inactive = await createEvent(ctx.app, organizer, { isActive: false });
     const res1 = await registerFor(ctx.app, user, inactive.id);
     expect(res1.statusCode).toBe(400);
     expect(res1.json()).toMatchObject({ code: 'event_inactive' });
 
-    const started = await insertEvent(ctx.app, organizer.id, { dateTime: ctx.clock.now() });
+    const started = await createEvent(ctx.app, organizer, { dateTime: ctx.clock.now() });
     const res2 = await registerFor(ctx.app, user, started.id);
     expect(res2.statusCode).toBe(400);
     expect(res2.json()).toMatchObject({ code: 'event_started', detail: expect.stringContaining('already started') });
 
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const anon = await ctx.app.inject({ method: 'POST', url: '/registrations/', payload: { event: event.id } });
     expect(anon.statusCode).toBe(401);
     expect(await readEvent(ctx.app, event.id)).toMatchObject({ registeredCount: 0 });
   });
 
   it('allows one live registration per user and event, and a new one after cancelling', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 2 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
     const user = await createUser(ctx.app);
     const first = await registerFor(ctx.app, user, event.id, 1);
     expect(first.statusCode).toBe(201);
@@ -150,7 +151,7 @@ describe('POST /registrations/', () => {
   });
 
   it('waitlists the whole order, without tickets, when not all its seats are free', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 4, title: 'Small Room' });
+    const event = await createEvent(ctx.app, organizer, { capacity: 4, title: 'Small Room' });
     const [a] = await registerInTurn(event.id, [3]);
     expect(a!.status).toBe('registered');
     const user = await createUser(ctx.app);
@@ -170,7 +171,7 @@ describe('POST /registrations/', () => {
 
 describe('cancelling and the waiting list', () => {
   it('cancels: status, void tickets, seats back, the waiting list promoted in FIFO order', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5, title: 'Jazz Night' });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Jazz Night' });
     const [holder, b, c, d, e] = await registerInTurn(event.id, [5, 3, 2, 1, 2]);
     expect([b, c, d, e].map((r) => r!.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted', 'waitlisted']);
     const positions = await Promise.all([b, c, d, e].map(async (r) => (await get(`/registrations/${r!.id}/`, r!.user)).json()));
@@ -203,7 +204,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('skips a waiting order that does not fit so the seats go to a smaller one behind it', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 4 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 4 });
     const [a, f, b, c, d] = await registerInTurn(event.id, [2, 2, 3, 1, 2]);
     expect([b, c, d].map((r) => r!.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted']);
 
@@ -231,7 +232,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('cancelling a waitlisted order frees no seat and moves the queue up', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 1 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
     const [, b, c] = await registerInTurn(event.id, [1, 1, 1]);
     expect((await cancel(b!.id, b!.user)).statusCode).toBe(200);
     expect((await get(`/registrations/${c!.id}/`, c!.user)).json()).toMatchObject({ status: 'waitlisted', waitlist_position: 1 });
@@ -239,7 +240,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('refuses cancelling twice, after the start, and by strangers; allows the organizer and staff', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 10, dateTime: new Date(ctx.clock.now().getTime() + 48 * HOUR) });
+    const event = await createEvent(ctx.app, organizer, { capacity: 10, dateTime: new Date(ctx.clock.now().getTime() + 48 * HOUR) });
     const [a, b, c] = await registerInTurn(event.id, [1, 1, 1]);
     const stranger = await createUser(ctx.app);
     const otherOrganizer = await createOrganizer(ctx.app);
@@ -271,9 +272,9 @@ describe('reading registrations', () => {
   it('GET /registrations/mine/ lists only my own, newest first, with filters and the event embedded', async () => {
     const me = await createUser(ctx.app);
     const someoneElse = await createUser(ctx.app);
-    const soon = await insertEvent(ctx.app, organizer.id, { capacity: 1, title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR) });
-    const later = await insertEvent(ctx.app, organizer.id, { capacity: 5, title: 'Later' });
-    const full = await insertEvent(ctx.app, organizer.id, { capacity: 1, title: 'Full' });
+    const soon = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR) });
+    const later = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Later' });
+    const full = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Full' });
     expect((await registerFor(ctx.app, someoneElse, full.id)).statusCode).toBe(201);
     expect((await registerFor(ctx.app, someoneElse, later.id)).statusCode).toBe(201);
     ctx.clock.advance(1000);
@@ -309,7 +310,7 @@ describe('reading registrations', () => {
   });
 
   it('GET /registrations/<id>/ answers the owner, the organizer and staff; 404 for anyone else', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const [reg] = await registerInTurn(event.id, [2]);
     for (const reader of [reg!.user, organizer, await createStaff(ctx.app)]) {
       const res = await get(`/registrations/${reg!.id}/`, reader);
@@ -325,7 +326,7 @@ describe('reading registrations', () => {
 
 describe('GET /events/<id>/registrations/', () => {
   it('lists an event for its organizer and staff, oldest first, filterable by status; 403 for others', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 2 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
     const regs = await registerInTurn(event.id, [1, 1, 1]);
     const res = await get(`/events/${event.id}/registrations/`, organizer);
     expect(res.statusCode).toBe(200);
@@ -339,13 +340,13 @@ describe('GET /events/<id>/registrations/', () => {
     expect((await get(`/events/${event.id}/registrations/`, await createOrganizer(ctx.app))).statusCode).toBe(403);
     expect((await get(`/events/${event.id}/registrations/`, regs[0]!.user)).statusCode).toBe(403);
     expect((await get(`/events/00000000-0000-4000-8000-000000000000/registrations/`, organizer)).statusCode).toBe(404);
-    const hidden = await insertEvent(ctx.app, organizer.id, { isActive: false });
+    const hidden = await createEvent(ctx.app, organizer, { isActive: false });
     expect((await get(`/events/${hidden.id}/registrations/`, await createOrganizer(ctx.app))).statusCode).toBe(404);
     expect((await get(`/events/${hidden.id}/registrations/`, organizer)).statusCode).toBe(200);
   });
 
   it('exports CSV (Accept or ?format=csv) with RFC 4180 quoting and formula cells neutralised', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 3 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 3 });
     ctx.clock.advance(1000);
     const quoted = await createUser(ctx.app, { username: 'Smith, "Jo"' });
     const regQuoted = (await registerFor(ctx.app, quoted, event.id, 2)).json();
@@ -374,7 +375,7 @@ describe('GET /events/<id>/registrations/', () => {
 
 describe('privacy', () => {
   it('never shows one user another user’s registrations or tickets', async () => {
-    const event = await insertEvent(ctx.app, organizer.id);
+    const event = await createEvent(ctx.app, organizer);
     const [alice] = await registerInTurn(event.id, [1]);
     const bob = await createUser(ctx.app);
     const mine = await get('/registrations/mine/', bob);
@@ -392,7 +393,7 @@ describe('privacy', () => {
 
 describe('hooks for the events module', () => {
   it('promoteWaitlist after a capacity increase fills the new seats in FIFO order, skipping what does not fit', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 2, title: 'Growing' });
+    const event = await createEvent(ctx.app, organizer, { capacity: 2, title: 'Growing' });
     const [, b, c, d] = await registerInTurn(event.id, [2, 3, 2, 1]);
     const promoted = await ctx.app.db.transaction(async (tx) => {
       await tx.select().from(events).where(eq(events.id, event.id)).for('update');
@@ -416,7 +417,7 @@ describe('hooks for the events module', () => {
   });
 
   it('cancelAllForEvent cancels every live registration, empties the counts and tells each registrant', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 3, title: 'Called Off' });
+    const event = await createEvent(ctx.app, organizer, { capacity: 3, title: 'Called Off' });
     const regs = await registerInTurn(event.id, [2, 1, 2]);
     const earlier = regs[1]!;
     expect((await cancel(earlier.id, earlier.user)).statusCode).toBe(200);

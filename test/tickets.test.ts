@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, registerFor } from './helpers/registrations-factories.js';
+import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -18,7 +19,7 @@ const getTicket = (code: string, user: TestUser) =>
 
 /** A registered holder with `quantity` tickets at a fresh event of `organizer`. */
 async function ticketHolder(quantity = 2) {
-  const event = await insertEvent(ctx.app, organizer.id, { title: 'Door Test' });
+  const event = await createEvent(ctx.app, organizer, { title: 'Door Test' });
   const holder = await createUser(ctx.app);
   const res = await registerFor(ctx.app, holder, event.id, quantity);
   expect(res.statusCode).toBe(201);

@@ -7,31 +7,6 @@ import { authHeader, createUser, type TestUser } from './factories.js';
 
 export type EventRow = typeof events.$inferSelect;
 
-const DAY_MS = 24 * 3600 * 1000;
-
-/** Inserts an event directly (one week after the app clock's now, capacity 10 unless overridden). */
-export async function insertEvent(
-  app: FastifyInstance,
-  organizerId: string,
-  overrides: Partial<typeof events.$inferInsert> = {},
-): Promise<EventRow> {
-  const now = app.clock.now();
-  const [row] = await app.db
-    .insert(events)
-    .values({
-      title: `Event ${randomBytes(3).toString('hex')}`,
-      location: 'Lagos, Nigeria',
-      dateTime: new Date(now.getTime() + 7 * DAY_MS),
-      capacity: 10,
-      organizerId,
-      createdAt: now,
-      updatedAt: now,
-      ...overrides,
-    })
-    .returning();
-  return row!;
-}
-
 export async function readEvent(app: FastifyInstance, id: string): Promise<EventRow> {
   const [row] = await app.db.select().from(events).where(eq(events.id, id));
   return row!;
