@@ -29,6 +29,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // SHOW_SERVER_LOGS=1 prints what the two server processes logged (at LOG_LEVEL=warn), to debug a failed race.
   for (const s of servers) if (process.env.SHOW_SERVER_LOGS) console.log(s.output());
   await Promise.all(servers.map((s) => s.stop()));
   await ctx?.close();
