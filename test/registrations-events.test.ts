@@ -73,3 +73,24 @@ describe('DELETE /events/<id>/edit/ (cancellation)', () => {
     expect((await kinds(a!.user.id)).filter((k) => k === 'event_cancelled')).toHaveLength(1);
   });
 });
+
+describe('PATCH /events/<id>/edit/ moving the date or place', () => {
+  it('tells every live registrant, once per change, and nobody when only the title changes', async () => {
+    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
+    const [seated, waiting] = await registerInTurn(event.id, [1, 1]);
+    const patch = (payload: object) =>
+      ctx.app.inject({ method: 'PATCH', url: `/events/${event.id}/edit/`, headers: as(organizer), payload });
+
+    expect((await patch({ title: 'Renamed' })).statusCode).toBe(200);
+    expect(await kinds(seated!.user.id)).toEqual(['registered']);
+
+    const moved = new Date(event.dateTime.getTime() + 3 * 24 * 3600 * 1000).toISOString();
+    expect((await patch({ date_time: moved, location: 'Another hall' })).statusCode).toBe(200);
+    for (const person of [seated!, waiting!]) {
+      const notes = await ctx.app.db.select().from(notifications).where(eq(notifications.userId, person.user.id));
+      const updates = notes.filter((n) => n.kind === 'event_updated');
+      expect(updates).toHaveLength(1);
+      expect(updates[0]!.message).toContain('Another hall');
+    }
+  });
+});

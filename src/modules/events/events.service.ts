@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
+import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
@@ -123,6 +124,12 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       isRecurring: changes.is_recurring,
       updatedAt: now,
     });
+    await notifyEventChanged(
+      tx,
+      updated,
+      { dateTime: { from: event.dateTime, to: updated.dateTime }, location: { from: event.location, to: updated.location } },
+      now,
+    );
     // Still under the row lock, so no new registration can take the added seats before the waiting list does.
     if (updated.capacity > event.capacity && (await promoteWaitlist(tx, id, now)).length > 0) {
       return (await repo.findEventById(tx, id))!;
