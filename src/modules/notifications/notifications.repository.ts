@@ -17,10 +17,23 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export async function insertNotifications(db: Db, values: NewNotification[]): Promise<NotificationRow[]> {
+/**
+ * Inserts notifications and announces them on the live-stream channel in the same statement (one round trip: the
+ * registration rush calls this while holding the event's row lock). PostgreSQL delivers the messages only if the
+ * transaction commits.
+ */
+export async function insertAndPublishNotifications(db: Db, values: NewNotification[]): Promise<NotificationRow[]> {
   const rows: NotificationRow[] = [];
   for (const chunk of chunks(values, INSERT_CHUNK)) {
-    rows.push(...(await db.insert(notifications).values(chunk).returning()));
+    const inserted = db.$with('inserted').as(db.insert(notifications).values(chunk).returning());
+    const published = await db
+      .with(inserted)
+      .select({
+        row: inserted._.selectedFields,
+        notified: sql<string>`pg_notify(${NOTIFICATIONS_CHANNEL}, ${inserted.userId}::text || ':' || ${inserted.id}::text)::text`,
+      })
+      .from(inserted);
+    rows.push(...published.map((p) => p.row as NotificationRow));
   }
   return rows;
 }

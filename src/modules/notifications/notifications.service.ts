@@ -21,12 +21,10 @@ export interface NotificationInput {
  */
 export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date) {
   const list = Array.isArray(items) ? items : [items];
-  const rows = await repo.insertNotifications(
+  return repo.insertAndPublishNotifications(
     db,
     list.map((item) => ({ ...item, createdAt: now })),
   );
-  await repo.publishNotifications(db, rows);
-  return rows;
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 
@@ -55,35 +55,42 @@ export async function findRegistration(db: Db, id: string): Promise<Registration
   return row;
 }
 
-/** Inserts unless the user already holds a live registration for the event; undefined then. */
-export async function insertRegistrationIfNoneLive(
+/**
+ * Inserts the order unless the user already holds a live registration for the event (undefined then) and, in the
+ * same statement, adds its seats (registered) or its place in the queue (waitlisted) to the event's counts and
+ * reads its waitlist position: one round trip while the caller holds the event's row lock.
+ */
+export async function insertCountedRegistration(
   db: Db,
-  values: typeof registrations.$inferInsert,
-): Promise<RegistrationRow | undefined> {
+  values: typeof registrations.$inferInsert & { status: RegistrationStatus; quantity: number; updatedAt: Date },
+): Promise<(RegistrationRow & { waitlistPosition: number | null }) | undefined> {
+  const inserted = db.$with('inserted').as(
+    db
+      .insert(registrations)
+      .values(values)
+      .onConflictDoNothing({
+        target: [registrations.userId, registrations.eventId],
+        where: sql`${registrations.status} <> 'cancelled'`,
+      })
+      .returning(),
+  );
+  const seats = values.status === 'registered' ? values.quantity : 0;
+  const counted = db.$with('counted').as(
+    db
+      .update(events)
+      .set({
+        registeredCount: sql`${events.registeredCount} + ${seats}`,
+        waitlistCount: sql`${events.waitlistCount} + ${seats === 0 ? 1 : 0}`,
+        updatedAt: values.updatedAt,
+      })
+      .where(sql`${events.id} = (select ${sql.identifier('event_id')} from ${sql.identifier('inserted')})`),
+  );
+  // The statement's snapshot does not see the row it inserts, so the position counts only the orders ahead.
   const [row] = await db
-    .insert(registrations)
-    .values(values)
-    .onConflictDoNothing({
-      target: [registrations.userId, registrations.eventId],
-      where: sql`${registrations.status} <> 'cancelled'`,
-    })
-    .returning();
-  return row;
-}
-
-/** 1-based place of a waitlisted order in its event's queue. */
-export async function waitlistPositionOf(db: Db, registration: RegistrationRow): Promise<number> {
-  const [row] = await db
-    .select({ ahead: count() })
-    .from(registrations)
-    .where(
-      and(
-        eq(registrations.eventId, registration.eventId),
-        eq(registrations.status, 'waitlisted'),
-        sql`(${registrations.createdAt}, ${registrations.id}) < (${registration.createdAt}, ${registration.id})`,
-      ),
-    );
-  return row!.ahead + 1;
+    .with(inserted, counted)
+    .select({ registration: inserted._.selectedFields, waitlistPosition: positionInQueue(inserted) })
+    .from(inserted);
+  return row && { ...(row.registration as RegistrationRow), waitlistPosition: row.waitlistPosition };
 }
 
 export async function setRegistrationStatus(
@@ -161,12 +168,15 @@ export async function markTicketUsed(db: Db, ticketId: string, now: Date): Promi
 }
 
 const waitlisted = sql.raw(`'waitlisted'`);
-/** Computed in SQL so a page of registrations needs no query per row. */
-const waitlistPosition = sql<number | null>`case when ${registrations.status} = ${waitlisted} then (
+type QueueKeys = { [K in 'id' | 'eventId' | 'status' | 'createdAt']: SQLWrapper };
+/** 1-based place among the event's waitlisted orders (by created_at, then id), in SQL; null unless waitlisted. */
+const positionInQueue = (row: QueueKeys) => sql<number | null>`case when ${row.status} = ${waitlisted} then (
   select count(*)::int + 1 from ${registrations} as ahead
-  where ahead.event_id = ${registrations.eventId} and ahead.status = ${waitlisted}
-    and (ahead.created_at, ahead.id) < (${registrations.createdAt}, ${registrations.id})
+  where ahead.event_id = ${row.eventId} and ahead.status = ${waitlisted}
+    and (ahead.created_at, ahead.id) < (${row.createdAt}, ${row.id})
 ) end`;
+/** Computed in SQL so a page of registrations needs no query per row. */
+const waitlistPosition = positionInQueue(registrations);
 
 const viewColumns = {
   registration: registrations,

@@ -88,7 +88,7 @@ export async function register(
     }
     const fits = input.quantity <= event.capacity - event.registeredCount;
     const status: RegistrationStatus = fits ? 'registered' : 'waitlisted';
-    const registration = await repo.insertRegistrationIfNoneLive(tx, {
+    const registration = await repo.insertCountedRegistration(tx, {
       userId: user.id,
       eventId: event.id,
       quantity: input.quantity,
@@ -100,13 +100,7 @@ export async function register(
       const existing = await repo.findLiveRegistration(tx, user.id, event.id);
       throw alreadyRegistered(existing?.status ?? 'registered');
     }
-    let issued: TicketRow[] = [];
-    if (fits) {
-      await repo.adjustEventCounts(tx, event.id, input.quantity, 0, now);
-      issued = await issueTickets(tx, registration, now);
-    } else {
-      await repo.adjustEventCounts(tx, event.id, 0, 1, now);
-    }
+    const issued = fits ? await issueTickets(tx, registration, now) : [];
     await notify(tx, { userId: user.id, eventId: event.id, kind: status, message: messages[status](event.title) }, now);
     return {
       ...registration,
@@ -114,7 +108,6 @@ export async function register(
       eventDateTime: event.dateTime,
       eventOrganizerId: event.organizerId,
       username: user.username,
-      waitlistPosition: fits ? null : await repo.waitlistPositionOf(tx, registration),
       tickets: issued,
     };
   }));
