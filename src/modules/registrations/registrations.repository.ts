@@ -230,15 +230,24 @@ export async function listRegistrationViews(
   const order = page.oldestFirst
     ? [asc(registrations.createdAt), asc(registrations.id)]
     : [desc(registrations.createdAt), desc(registrations.id)];
-  let query = viewQuery(db).where(where).orderBy(...order).$dynamic();
+  // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
+  const countQuery = db
+    .select({ value: count() })
+    .from(registrations)
+    .innerJoin(events, eq(events.id, registrations.eventId))
+    .where(where);
+  let query = db
+    .select({ ...viewColumns, total: sql<number>`(${countQuery})`.mapWith(Number) })
+    .from(registrations)
+    .innerJoin(events, eq(events.id, registrations.eventId))
+    .innerJoin(users, eq(users.id, registrations.userId))
+    .where(where)
+    .orderBy(...order)
+    .$dynamic();
   if (page.limit !== undefined) query = query.limit(page.limit).offset(page.offset ?? 0);
-  const [rows, [total]] = await Promise.all([
-    query,
-    db
-      .select({ value: count() })
-      .from(registrations)
-      .innerJoin(events, eq(events.id, registrations.eventId))
-      .where(where),
-  ]);
-  return { rows: rows.map(flatten), total: total!.value };
+  const rows = await query;
+  if (rows.length > 0) return { rows: rows.map(({ total: _, ...row }) => flatten(row)), total: rows[0]!.total };
+  // Past the last page (or nothing matches): no row carried the count.
+  const [total] = page.offset ? await countQuery : [{ value: 0 }];
+  return { rows: [], total: total!.value };
 }
