@@ -1,14 +1,20 @@
 import { and, asc, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
+import { preparedPerDb } from '../../db/prepared.js';
 import { events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
 
+// The event detail route's one query: prepared, so neither Drizzle nor PostgreSQL rebuilds it per request.
+const eventById = preparedPerDb((db) =>
+  db.select().from(events).where(eq(events.id, sql.placeholder('id'))).limit(1).prepare('event_by_id'),
+);
+
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
-  const [row] = await db.select().from(events).where(eq(events.id, id)).limit(1);
+  const [row] = await eventById(db).execute({ id });
   return row;
 }
 
