@@ -46,6 +46,13 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
+    // A client that trickles its headers or body (slowloris) is cut off once these expire. Node checks the
+    // deadlines every connectionsCheckingInterval (30 s by default), so check often enough to honour them.
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(config.headersTimeoutMs / 4))),
+    },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },

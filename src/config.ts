@@ -30,7 +30,10 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   keepAliveTimeoutMs: number;
+  /** Whole request (headers and body) must arrive within this; also the idle timeout of a socket. */
   requestTimeoutMs: number;
+  /** Headers must arrive within this (slowloris guard); at most requestTimeoutMs. */
+  headersTimeoutMs: number;
   /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
   jobPollSeconds: number;
 }
@@ -72,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
   const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
+  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1);
   const webConcurrency = int(env, 'WEB_CONCURRENCY', isProduction && databaseUrl ? os.availableParallelism() : 1, 1);
   return {
     nodeEnv,
@@ -97,7 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
-    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    requestTimeoutMs,
+    headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
   };
 }
