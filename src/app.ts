@@ -71,6 +71,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
     reply.header('x-request-id', request.id);
   });
 
+  // Only JSON bodies are accepted; other media types answer 415 rather than reaching validation as strings.
+  app.removeContentTypeParser('text/plain');
+
   app.addSchema(ErrorDetail);
   app.addSchema(FieldErrors);
   await app.register(errorsPlugin);

@@ -6,9 +6,11 @@ export const ErrorDetail = Type.Object(
   { $id: 'ErrorDetail', additionalProperties: true, description: 'Any non-validation error.' },
 );
 
-export const FieldErrors = Type.Record(Type.String(), Type.Array(Type.String()), {
+/** A 400 is either per-field validation messages or, for an unreadable request (malformed JSON), `{detail, code}`. */
+export const FieldErrors = Type.Record(Type.String(), Type.Union([Type.Array(Type.String()), Type.String()]), {
   $id: 'FieldErrors',
-  description: 'Validation errors by field; problems not tied to a field are under non_field_errors.',
+  description:
+    'Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}.',
 });
 
 export const ErrorRef = Type.Ref('ErrorDetail');

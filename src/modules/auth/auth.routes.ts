@@ -95,7 +95,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await auth.logout(app.db, app.tokens, request.body.refresh, undefined, app.clock.now());
+      await auth.logout(app.db, app.tokens, request.body.refresh, app.clock.now());
       return reply.code(204).send(null);
     },
   );

@@ -144,10 +144,11 @@ export async function refresh(db: Db, tokens: TokenService, token: string, now: 
   return outcome;
 }
 
-export async function logout(db: Db, tokens: TokenService, token: string, userId: string | undefined, now: Date): Promise<void> {
+/** Revokes the presented refresh token and every token rotated from the same login. */
+export async function logout(db: Db, tokens: TokenService, token: string, now: Date): Promise<void> {
   const claims = tokens.read(token, 'refresh', now);
-  if (!claims || (userId && claims.sub !== userId)) throw invalidToken();
-  await tokensRepo.revokeFamily(db, claims.fam ?? claims.jti, now);
+  if (!claims?.fam) throw invalidToken();
+  await tokensRepo.revokeFamily(db, claims.fam, now);
 }
 
 export const revokeAllRefreshTokens = tokensRepo.revokeAllForUser;

@@ -10,13 +10,17 @@ export async function findUserById(db: Db, id: string): Promise<UserRow | undefi
   return row;
 }
 
-/** Login accepts the email or the username, both compared case-insensitively. */
+/**
+ * Login accepts the email or the username, both compared case-insensitively. A username may look like an email,
+ * so an exact email match wins over a username match.
+ */
 export async function findUserByLogin(db: Db, identifier: string): Promise<UserRow | undefined> {
   const lowered = identifier.toLowerCase();
   const [row] = await db
     .select()
     .from(users)
     .where(or(sql`lower(${users.email}) = ${lowered}`, sql`lower(${users.username}) = ${lowered}`))
+    .orderBy(sql`lower(${users.email}) = ${lowered} desc`)
     .limit(1);
   return row;
 }

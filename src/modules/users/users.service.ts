@@ -64,7 +64,7 @@ export async function createSuperuser(
   now: Date,
 ): Promise<UserRow> {
   await assertIdentityFree(db, input);
-  const problems = passwordProblems(input.password, input);
+  const problems = passwordProblems(input.password, { username: input.username, email: input.email });
   if (problems.length) throw new ValidationError({ password: problems });
   return repo.insertUser(db, {
     email: input.email,
