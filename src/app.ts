@@ -34,6 +34,8 @@ export interface AppOptions {
   clock?: Clock;
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export const API_VERSION = '0.1.0';
 
 /** Builds the whole API on an open database. Used by server.ts, by the tests and by the OpenAPI exporter. */
@@ -41,7 +43,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   if (!config.jwtSecret) throw new Error('buildApp needs config.jwtSecret');
   const app = Fastify({
     logger: { level: config.logLevel },
-    trustProxy: config.trustProxy,
+    // Fastify takes a hop count too, but its types do not say so: as a function it is the same rule.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,

@@ -27,7 +27,11 @@ export interface Config {
   reminderLeadSeconds: number;
   webConcurrency: number;
   dbPoolSize: number;
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For hops to believe (Fastify's trustProxy): false, true (every hop: only when nothing
+   * but the proxy can reach the API), a number of proxy hops, or a list of proxy addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
   keepAliveTimeoutMs: number;
   /** Whole request (headers and body) must arrive within this; also the idle timeout of a socket. */
@@ -56,6 +60,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/[.:]/.test(raw)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return bool(env, 'TRUST_PROXY', false);
 }
 
 /** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
@@ -98,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reminderLeadSeconds: parseDuration('REMINDER_LEAD', env.REMINDER_LEAD, 24 * 3600),
     webConcurrency,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
     requestTimeoutMs,

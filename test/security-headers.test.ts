@@ -104,3 +104,30 @@ describe('no internals in error responses', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('client IP behind a reverse proxy (TRUST_PROXY)', () => {
+  async function ipSeen(trustProxy: string, forwardedFor: string): Promise<string> {
+    const app = await buildApp({
+      config: { ...loadConfig({ NODE_ENV: 'test', TRUST_PROXY: trustProxy, JOB_POLL_SECONDS: '0' }), jwtSecret: 'x'.repeat(40) },
+      database: ctx.database,
+    });
+    app.get('/ip', async (request) => ({ ip: request.ip }));
+    try {
+      const res = await app.inject({ url: '/ip', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-for': forwardedFor } });
+      return (res.json() as { ip: string }).ip;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('ignores X-Forwarded-For by default, so a client cannot pick its own IP for the rate limits', async () => {
+    expect(await ipSeen('', '6.6.6.6')).toBe('10.0.0.2');
+  });
+
+  it('believes exactly as many hops as configured, or only the listed proxies', async () => {
+    // The client forged the first entry; the proxy appended the address it saw.
+    expect(await ipSeen('1', '6.6.6.6, 203.0.113.7')).toBe('203.0.113.7');
+    expect(await ipSeen('10.0.0.0/8', '6.6.6.6, 203.0.113.7')).toBe('203.0.113.7');
+    expect(await ipSeen('192.168.0.0/16', '6.6.6.6, 203.0.113.7')).toBe('10.0.0.2');
+  });
+});

@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { onPostgres } from './helpers/database.js';
@@ -171,5 +176,33 @@ describe.skipIf(onPostgres)('embedded database (PGlite) across crashes', { timeo
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe.skipIf(onPostgres)('the production image layout, outside Docker', { timeout: 240_000 }, () => {
+  it('builds, starts with `node src/server.js`, passes the Dockerfile HEALTHCHECK, and checks integrity', async () => {
+    const run = promisify(execFile);
+    // What the Dockerfile's build stage makes (`npm run build`), laid out as its runtime stage copies it.
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'api-image-'));
+    cleanups.push(async () => fs.rmSync(app, { recursive: true, force: true }));
+    await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', app]);
+    fs.cpSync('drizzle', path.join(app, 'drizzle'), { recursive: true });
+    fs.copyFileSync('package.json', path.join(app, 'package.json'));
+    fs.symlinkSync(path.resolve('node_modules'), path.join(app, 'node_modules'));
+
+    const env = { ...(await database()), NODE_ENV: 'production' };
+    const server = await serve(env, { args: [path.join(app, 'src/server.js')] });
+    await signUpAndLogin(server.baseUrl, 'image_user');
+
+    const dockerfile = fs.readFileSync('Dockerfile', 'utf8');
+    const healthcheck = JSON.parse(/HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)![1]!) as string[];
+    expect(healthcheck[0]).toBe('node');
+    await run(process.execPath, healthcheck.slice(1), { env: { ...process.env, PORT: String(server.port) } });
+    await expect(run(process.execPath, healthcheck.slice(1), { env: { ...process.env, PORT: '1' } })).rejects.toThrow();
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const integrity = await run(process.execPath, [path.join(app, 'scripts/check-integrity.js')], { env: { ...process.env, ...env } });
+    expect(integrity.stdout).toMatch(/Integrity OK \(pglite\)/);
   });
 });

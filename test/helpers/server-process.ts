@@ -21,9 +21,12 @@ export interface ServerProcess {
  * runs it, so tests can kill it, signal it and talk to it over real sockets.
  * Pass DATABASE_URL for PostgreSQL, or DATA_DIR for the embedded database.
  */
-export async function startServer(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { waitReady?: boolean; /** Node arguments; default runs the TypeScript sources. */ args?: string[] } = {},
+): Promise<ServerProcess> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, options.args ?? ['--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
