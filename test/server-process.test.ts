@@ -14,7 +14,7 @@ import { startServer, type ServerProcess } from './helpers/server-process.js';
 
 const started: ServerProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
-async function serve(env: Record<string, string>, options?: { waitReady?: boolean }) {
+async function serve(env: Record<string, string>, options?: Parameters<typeof startServer>[1]) {
   const server = await startServer(env, options);
   started.push(server);
   return server;
