@@ -1,9 +1,17 @@
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, runMigrations } from '../src/db/client.js';
+import { openDatabase, openPostgres, runMigrations } from '../src/db/client.js';
+import { hashPassword } from '../src/lib/passwords.js';
+import { TokenService } from '../src/modules/auth/tokens.js';
+import { insertUser } from '../src/modules/users/users.repository.js';
 import { canRunPrivatePostgres, PrivatePostgres } from './helpers/private-postgres.js';
-import { requestJson, signUpAndLogin, type JsonResponse } from './helpers/process-database.js';
-import { startServer, type ServerProcess } from './helpers/server-process.js';
+import { processDatabase, requestJson, signUpAndLogin, type JsonResponse } from './helpers/process-database.js';
+import { insertEvent } from './helpers/seat-rows.js';
+import { startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server-process.js';
+
+const run = promisify(execFile);
 
 // These tests stop PostgreSQL, so they run on a throwaway cluster of their own (never the shared server), and
 // only in the PostgreSQL run where the server binaries are installed.
@@ -82,5 +90,65 @@ describe.skipIf(!canRunPrivatePostgres)('PostgreSQL restarted under load', { tim
     const statuses = new Set(responses.map((r) => r.status));
     expect([...statuses].sort()).toEqual([200, 503]);
     for (const r of responses.filter((r) => r.status === 503)) expect(typeof r.body.detail).toBe('string');
+  });
+});
+
+describe('a server killed (SIGKILL) in the middle of a stream of registrations', { timeout: 240_000 }, () => {
+  it('leaves every registration whole or absent, and every acknowledged one present', async (test) => {
+    const target = await processDatabase();
+    try {
+      // Prepare users and a small event before the server starts (PGlite serves one process at a time).
+      const config = { databaseUrl: target.env.DATABASE_URL ?? '', dataDir: target.env.DATA_DIR ?? '' };
+      const setup = await openDatabase({ ...config, poolSize: 1 });
+      await runMigrations(setup);
+      const passwordHash = await hashPassword('Sturdy-Passphrase-91');
+      const newUser = (name: string, isOrganizer = false) =>
+        insertUser(setup.db, { email: `${name}@example.com`, username: name, passwordHash, isOrganizer, dateJoined: new Date() });
+      const organizer = await newUser('kill_organizer', true);
+      const event = await insertEvent(setup.db, organizer.id, { capacity: 40, dateTime: new Date(Date.now() + 30 * 86_400_000) });
+      const attendees = [];
+      for (let i = 0; i < 60; i++) attendees.push(await newUser(`kill_attendee_${i}`));
+      await setup.close();
+
+      const server = await startServer(target.env);
+      try {
+        const tokens = new TokenService(TEST_JWT_SECRET, 3600, 86_400);
+        const probe = await requestJson(server.baseUrl, 'POST', '/registrations/', { body: {} });
+        if (probe.status === 404) test.skip(); // The registrations routes have not landed in this build.
+
+        const acknowledged: string[] = [];
+        let sent = 0;
+        const queue = [...attendees];
+        const workers = Array.from({ length: 8 }, async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            sent++;
+            const token = tokens.issue('access', next.id, new Date()).token;
+            const res = await requestJson(server.baseUrl, 'POST', '/registrations/', {
+              token,
+              body: { event: event.id, quantity: 1 + (sent % 3) },
+            }).catch(() => undefined);
+            if (!res) return; // The server is gone.
+            expect([201, 400]).toContain(res.status);
+            if (res.status === 201) acknowledged.push(res.body.id as string);
+          }
+        });
+        await until('a third of the registrations', async () => (acknowledged.length >= 20 ? true : undefined), 120_000);
+        server.child.kill('SIGKILL');
+        await Promise.all(workers);
+        await server.exited;
+        expect(sent).toBeLessThan(attendees.length); // Killed mid-stream, not after it.
+      } finally {
+        await server.stop();
+      }
+
+      const check = await run(process.execPath, ['--import', 'tsx', 'scripts/check-integrity.ts'], {
+        env: { ...process.env, ...target.env },
+      }).catch((err: { stdout: string; stderr: string }) => {
+        throw new Error(`check-integrity failed:\n${err.stdout}${err.stderr}`);
+      });
+      expect(check.stdout).toMatch(/Integrity OK/);
+    } finally {
+      await target.remove();
+    }
   });
 });
