@@ -159,10 +159,9 @@ describe.skipIf(onPostgres)('embedded database (PGlite) across crashes', { timeo
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const restartedAt = Date.now();
+    // The lock is taken a second or two after the kill, well inside its 10 s stale period, and taking it does
+    // not retry: this start succeeds only because the dead owner is detected (else "in use", exit 1).
     const second = await serve(env);
-    // Well under the lock's 10 s stale period: the dead owner was detected, not waited out.
-    expect(Date.now() - restartedAt).toBeLessThan(9_000);
     const login = await requestJson(second.baseUrl, 'POST', '/auth/login/', {
       body: { email: 'survivor@example.com', password: 'Sturdy-Passphrase-91' },
     });
