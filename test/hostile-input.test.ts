@@ -215,3 +215,11 @@ describe('the response checker itself', () => {
     expect(check(me, 401, 'application/json', '{"detail":"Authentication credentials were not provided."}')).toBeUndefined();
   });
 });
+
+describe('pagination bounds the fuzzer found', () => {
+  it.each(['1e309', '1e20', '99999999999999999999'])('GET /auth/all/?page=%s is a 400 on the page parameter, not a 500', async (page) => {
+    const res = await ctx.app.inject({ url: `/auth/all/?page=${page}`, headers: staff.auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toHaveProperty('page');
+  });
+});
