@@ -12,8 +12,13 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import categoriesRoutes from './modules/categories/categories.routes.js';
+import eventsRoutes from './modules/events/events.routes.js';
+import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
+import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import authPlugin from './plugins/auth.js';
+import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
 
 declare module 'fastify' {
@@ -105,8 +110,15 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
 
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({ status: 'ok' }),
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        description: '`pid` identifies the worker process that answered (several serve when WEB_CONCURRENCY > 1).',
+        response: { 200: Type.Object({ status: Type.String(), pid: Type.Integer() }) },
+      },
+    },
+    async () => ({ status: 'ok', pid: process.pid }),
   );
   app.get(
     '/readyz',
@@ -129,6 +141,11 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(categoriesRoutes);
+  await app.register(eventsRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(notificationRoutes);
+  if (config.benchRoutes) await app.register(benchRoutes);
 
   return app;
 }

@@ -40,6 +40,10 @@ export interface Config {
   headersTimeoutMs: number;
   /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
   jobPollSeconds: number;
+  /** Milliseconds between heartbeat comments on an open notification stream. */
+  streamHeartbeatMs: number;
+  /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
+  benchRoutes: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs,
     headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
+    streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
+    benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

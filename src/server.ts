@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
+import { JobPoller } from './modules/jobs/scheduler.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -11,6 +12,11 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   if (migrate) await runMigrations(database);
   const app = await buildApp({ config, database });
+  // Reminders and other scheduled work; every process may poll, each job is claimed by one of them.
+  const poller =
+    config.jobPollSeconds > 0
+      ? new JobPoller({ db: database.db, clock: app.clock, settings: config, intervalSeconds: config.jobPollSeconds, log: app.log })
+      : undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -27,6 +33,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     const reaper = setInterval(() => app.server.closeIdleConnections(), 200);
     reaper.unref();
     try {
+      await poller?.stop();
       await app.close();
       await database.close();
       process.exit(0);
@@ -39,6 +46,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  poller?.start();
 }
 
 async function main(): Promise<void> {

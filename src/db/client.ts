@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -26,6 +28,9 @@ export interface Database {
   /** The underlying PGlite instance (embedded only). */
   pglite?: PGlite;
 }
+
+/** Extensions the migrations enable (event search); every PGlite instance must load them. */
+export const pgliteExtensions = { pg_trgm, unaccent };
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -104,7 +109,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 export async function openPglite(dataDir: string): Promise<Database> {
   fs.mkdirSync(dataDir, { recursive: true });
   const release = await lockDataDir(dataDir);
-  const client = await PGlite.create(path.join(dataDir, 'pgdata'));
+  const client = await PGlite.create(path.join(dataDir, 'pgdata'), { extensions: pgliteExtensions });
   return wrapPglite(client, release);
 }
 

@@ -4,6 +4,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -98,6 +99,15 @@ export const events = pgTable(
     index('events_active_date_idx').on(t.isActive, t.dateTime),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
+    // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent
+    // extensions in migration 0001); trigram GIN indexes serve '%term%' patterns, which btree cannot.
+    index('events_title_trgm_idx').using('gin', sql`immutable_unaccent(${t.title}) gin_trgm_ops`),
+    index('events_description_trgm_idx').using('gin', sql`immutable_unaccent(${t.description}) gin_trgm_ops`),
+    index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
+    // ?ordering=created_at / title over the public list (active events) without sorting them all. No index for
+    // tickets_remaining: it would change with every registration and cost seat changes their HOT updates.
+    index('events_active_created_idx').on(t.createdAt, t.id).where(sql`${t.isActive}`),
+    index('events_active_title_idx').on(t.title, t.dateTime, t.id).where(sql`${t.isActive}`),
   ],
 );
 
@@ -179,7 +189,14 @@ export const notifications = pgTable(
     isRead: boolean('is_read').notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index('notifications_user_created_idx').on(t.userId, t.createdAt)],
+  (t) => [
+    index('notifications_user_created_idx').on(t.userId, t.createdAt),
+    index('notifications_user_unread_idx').on(t.userId).where(sql`NOT ${t.isRead}`),
+    // Scheduled kinds are sent at most once per user and event, even if two scheduler processes race.
+    uniqueIndex('notifications_scheduled_once_key')
+      .on(t.userId, t.eventId, t.kind)
+      .where(sql`${t.kind} IN ('event_reminder', 'feedback_request')`),
+  ],
 );
 
 export const feedbacks = pgTable(
@@ -202,4 +219,50 @@ export const feedbacks = pgTable(
     uniqueIndex('feedbacks_user_event_key').on(t.userId, t.eventId),
     index('feedbacks_event_created_idx').on(t.eventId, t.createdAt),
   ],
+);
+
+export const jobStatuses = ['pending', 'done', 'dropped', 'failed'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+/**
+ * Persistent scheduled work. A job is claimed with `FOR UPDATE SKIP LOCKED` and handled in the claiming
+ * transaction, so with several processes each job runs once; `key` makes scheduling idempotent.
+ * Finished jobs stay (status done/dropped) as the record that the work happened.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    key: text('key').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull(),
+    status: text('status').$type<JobStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('jobs_status_valid', sql`${t.status} IN ('pending', 'done', 'dropped', 'failed')`),
+    uniqueIndex('jobs_key_key').on(t.key),
+    index('jobs_due_idx').on(t.runAt).where(sql`${t.status} = 'pending'`),
+    index('jobs_finished_idx').on(t.finishedAt),
+  ],
+);
+
+/** Short-lived, single-use tickets that open a notification stream (EventSource cannot send headers). */
+export const streamTickets = pgTable(
+  'stream_tickets',
+  {
+    /** SHA-256 of the ticket; the ticket itself is never stored. */
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('stream_tickets_expires_idx').on(t.expiresAt)],
 );

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openPostgres, wrapPglite, type Database } from '../../src/db/client.js';
+import { openPostgres, pgliteExtensions, wrapPglite, type Database } from '../../src/db/client.js';
 
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
@@ -36,6 +36,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     };
   }
   const dump = fs.readFileSync(process.env.TEST_PGLITE_DUMP!);
-  const client = await PGlite.create({ loadDataDir: new Blob([dump]) });
+  const client = await PGlite.create({ loadDataDir: new Blob([dump]), extensions: pgliteExtensions });
   return wrapPglite(client);
 }

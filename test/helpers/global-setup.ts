@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openPostgres, runMigrations, wrapPglite } from '../../src/db/client.js';
+import { openPostgres, pgliteExtensions, runMigrations, wrapPglite } from '../../src/db/client.js';
 
 /**
  * Migrates one template database per run; each test file then gets its own copy cheaply:
@@ -32,7 +32,7 @@ export default async function setup() {
       await admin.end();
     };
   }
-  const database = wrapPglite(await PGlite.create());
+  const database = wrapPglite(await PGlite.create({ extensions: pgliteExtensions }));
   await runMigrations(database);
   const dump = await database.pglite!.dumpDataDir('none');
   const file = path.join(os.tmpdir(), `pglite-template-${process.pid}.tar`);

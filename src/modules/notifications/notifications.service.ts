@@ -1,6 +1,12 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.js';
-import type { NotificationKind } from '../../db/schema.js';
+import type { NotificationKind, events } from '../../db/schema.js';
+import { notFound } from '../../lib/errors.js';
 import * as repo from './notifications.repository.js';
+import type { NotificationRow } from './notifications.repository.js';
+
+export type { NotificationRow };
+export type EventRow = typeof events.$inferSelect;
 
 export interface NotificationInput {
   userId: string;
@@ -11,12 +17,135 @@ export interface NotificationInput {
 
 /**
  * Creates in-app notifications. Pass the transaction that made the change (a registration, a promotion…),
- * so the notification exists exactly when the change does.
+ * so the notification exists exactly when the change does. Open streams receive them once it commits.
  */
 export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date) {
   const list = Array.isArray(items) ? items : [items];
-  return repo.insertNotifications(
+  const rows = await repo.insertNotifications(
     db,
     list.map((item) => ({ ...item, createdAt: now })),
   );
+  await repo.publishNotifications(db, rows);
+  return rows;
 }
+
+/** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */
+export function formatWhen(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export interface EventChanges {
+  dateTime?: { from: Date; to: Date };
+  location?: { from: string; to: string };
+}
+
+export function eventUpdatedMessage(event: Pick<EventRow, 'title'>, changes: EventChanges): string {
+  const parts: string[] = [];
+  if (changes.dateTime) {
+    parts.push(`it now starts at ${formatWhen(changes.dateTime.to)} (was ${formatWhen(changes.dateTime.from)})`);
+  }
+  if (changes.location) parts.push(`it now takes place at ${changes.location.to} (was ${changes.location.from})`);
+  return `The event "${event.title}" has been updated: ${parts.join('; ')}.`;
+}
+
+/**
+ * Tells every live (registered or waitlisted) registrant that the event's date/time or location changed.
+ * Call it in the transaction that updates the event; it does nothing when neither changed.
+ */
+export async function notifyEventChanged(
+  db: Db,
+  event: Pick<EventRow, 'id' | 'title'>,
+  changes: EventChanges,
+  now: Date,
+): Promise<NotificationRow[]> {
+  const dateChanged = changes.dateTime && changes.dateTime.from.getTime() !== changes.dateTime.to.getTime();
+  const locationChanged = changes.location && changes.location.from !== changes.location.to;
+  if (!dateChanged && !locationChanged) return [];
+  const message = eventUpdatedMessage(event, {
+    ...(dateChanged ? { dateTime: changes.dateTime } : {}),
+    ...(locationChanged ? { location: changes.location } : {}),
+  });
+  return notifyLiveRegistrants(db, event.id, 'event_updated', message, now);
+}
+
+/**
+ * Tells every live registrant that the event is cancelled (or deleted). Call it in the cancelling transaction
+ * before the registrations are cancelled, since it reads who is still registered or waitlisted.
+ */
+export async function notifyEventCancelled(
+  db: Db,
+  event: Pick<EventRow, 'id' | 'title' | 'dateTime'>,
+  now: Date,
+): Promise<NotificationRow[]> {
+  const message = `The event "${event.title}" on ${formatWhen(event.dateTime)} has been cancelled.`;
+  return notifyLiveRegistrants(db, event.id, 'event_cancelled', message, now);
+}
+
+/** One notification to each user holding a registered or waitlisted registration for the event. */
+async function notifyLiveRegistrants(db: Db, eventId: string, kind: NotificationKind, message: string, now: Date) {
+  const userIds = await repo.findRegistrantIds(db, eventId, ['registered', 'waitlisted']);
+  return notify(
+    db,
+    userIds.map((userId) => ({ userId, eventId, kind, message })),
+    now,
+  );
+}
+
+/**
+ * Sends a scheduled notification (reminder, feedback request) to every registered attendee of the event who has
+ * not had it yet. Safe to repeat and to race: the unique index lets each user get it once.
+ */
+export async function notifyRegisteredOnce(
+  db: Db,
+  eventId: string,
+  kind: 'event_reminder' | 'feedback_request',
+  message: string,
+  now: Date,
+): Promise<NotificationRow[]> {
+  const userIds = await repo.findRegistrantIds(db, eventId, ['registered']);
+  const rows = await repo.insertScheduledNotifications(
+    db,
+    userIds.map((userId) => ({ userId, eventId, kind, message, createdAt: now })),
+  );
+  await repo.publishNotifications(db, rows);
+  return rows;
+}
+
+export async function listNotifications(db: Db, userId: string, filters: { isRead?: boolean }, limit: number, offset: number) {
+  return repo.listForUser(db, userId, filters, limit, offset);
+}
+
+export const countUnread = repo.countUnread;
+
+export async function markAsRead(db: Db, userId: string, id: string): Promise<NotificationRow> {
+  const row = await repo.markRead(db, userId, id);
+  if (!row) throw notFound();
+  return row;
+}
+
+export const markAllAsRead = repo.markAllRead;
+
+export async function deleteNotification(db: Db, userId: string, id: string): Promise<void> {
+  if (!(await repo.deleteForUser(db, userId, id))) throw notFound();
+}
+
+export const STREAM_TICKET_TTL_SECONDS = 60;
+
+const hashTicket = (ticket: string) => createHash('sha256').update(ticket).digest('hex');
+
+/** A single-use ticket that opens the caller's stream within 60 seconds; only its hash is stored. */
+export async function issueStreamTicket(db: Db, userId: string, now: Date): Promise<{ ticket: string; expiresAt: Date }> {
+  const ticket = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + STREAM_TICKET_TTL_SECONDS * 1000);
+  await repo.insertStreamTicket(db, { tokenHash: hashTicket(ticket), userId, expiresAt, createdAt: now });
+  return { ticket, expiresAt };
+}
+
+/** The user a ticket was issued to, if it is unexpired and unused; using it spends it. */
+export async function redeemStreamTicket(db: Db, ticket: string, now: Date): Promise<string | undefined> {
+  return repo.consumeStreamTicket(db, hashTicket(ticket), now);
+}
+
+export const deleteExpiredStreamTickets = repo.deleteExpiredStreamTickets;
+export const notificationsAfter = repo.listAfter;
+export const notificationsByIds = repo.findByIds;

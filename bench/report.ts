@@ -1,0 +1,83 @@
+// The shape of bench/results/latest.json and its markdown table (bench/results/latest.md).
+import type { SeedSizes } from './seed.js';
+
+export interface ScenarioResult {
+  id: string;
+  label: string;
+  /** 'ok', 'skipped (route missing)' or 'failed: …'. */
+  status: string;
+  requestsPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  non2xx?: number;
+  errors?: number;
+  requests?: number;
+  seconds?: number;
+  statusCodes?: Record<string, number>;
+  ratioToB0?: number;
+  percentOfB1?: number;
+  /** The registration race only: what the tables hold afterwards. */
+  verification?: { ok: boolean } & Record<string, number | boolean>;
+  notes: string[];
+}
+
+export interface DatabaseRun {
+  db: 'postgres' | 'pglite';
+  workers: number;
+  seedSeconds: number;
+  counts: Record<string, number>;
+  scenarios: ScenarioResult[];
+}
+
+export interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  quick: boolean;
+  durationSeconds: number;
+  connections: number;
+  loadGenerator: string;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  commit: string;
+  sizes: SeedSizes;
+  argon2: { memoryKiB: number; iterations: number; parallelism: number };
+  runs: DatabaseRun[];
+}
+
+const num = (n: number | undefined, digits = 0) =>
+  n === undefined ? '' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function formatTable(report: BenchReport): string {
+  const { machine } = report;
+  const lines = [
+    `# Benchmark results (${report.quick ? 'quick' : 'full'} run)`,
+    '',
+    `${report.startedAt}, commit ${report.commit}; ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}; ` +
+      `load average before ${machine.loadAverageBefore.join(' / ')}, after ${machine.loadAverageAfter.join(' / ')}.`,
+    `${report.loadGenerator}, ${report.connections} connections, ${report.durationSeconds} s per scenario; ` +
+      `data: ${report.sizes.users.toLocaleString('en-US')} users, ${report.sizes.events.toLocaleString('en-US')} events, ` +
+      `${report.sizes.registrations.toLocaleString('en-US')} registrations, ${report.sizes.feedbacks.toLocaleString('en-US')} feedbacks.`,
+    '',
+    '| Scenario | Database | req/s | p50 ms | p99 ms | non-2xx | errors | × B0 | % of B1 | Notes |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  for (const run of report.runs) {
+    const database = `${run.db} (${run.workers} worker${run.workers > 1 ? 's' : ''})`;
+    for (const s of run.scenarios) {
+      if (s.status !== 'ok') {
+        lines.push(`| ${s.label} | ${database} | ${s.status} | | | | | | | |`);
+        continue;
+      }
+      lines.push(
+        `| ${s.label} | ${database} | ${num(s.requestsPerSecond)} | ${num(s.p50Ms, 1)} | ${num(s.p99Ms, 1)} | ${s.non2xx} | ${s.errors} | ` +
+          `${s.ratioToB0 === undefined ? '' : `${num(s.ratioToB0, 3)}×`} | ${s.percentOfB1 === undefined ? '' : `${num(s.percentOfB1, 1)}%`} | ` +
+          `${s.notes.join('; ')} |`,
+      );
+    }
+  }
+  lines.push('');
+  for (const run of report.runs) {
+    lines.push(`Seeding ${run.db}: ${run.seedSeconds} s for ${Object.entries(run.counts).map(([t, n]) => `${n.toLocaleString('en-US')} ${t}`).join(', ')}.`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

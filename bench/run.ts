@@ -1,0 +1,468 @@
+// `npm run bench`: seeds a scratch database, starts the real server as a child process, drives each scenario from a
+// separate load-generator process (bench/load.ts, autocannon), and writes bench/results/latest.{json,md}.
+//
+//   npm run bench -- [--quick] [--db=postgres|pglite|both] [--scenarios=b0,events_list,…|1,2,…] [--duration=SECONDS]
+//                    [--connections=32] [--load=auto|wrk|autocannon]
+//
+// --load=auto (the default) drives load with wrk (-t2) when it is installed, autocannon otherwise; the registration
+// race always uses autocannon, which can send an exact number of requests.
+//
+// PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is only used to CREATE and
+// DROP a scratch database bench_<pid>; the server runs on that one with WEB_CONCURRENCY=2. PGlite: a temporary
+// DATA_DIR, one server process. B0 and B1 always run: the other numbers are expressed relative to them.
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openPglite, openPostgres, runMigrations, type Database } from '../src/db/client.js';
+import { ARGON2_PARAMS, hashPassword } from '../src/lib/passwords.js';
+import { TokenService } from '../src/modules/auth/tokens.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { formatTable, type BenchReport, type DatabaseRun, type ScenarioResult } from './report.js';
+import { routeKey, scenarios as allScenarios, selectScenarios, type Scenario } from './scenarios.js';
+import { BENCH_PASSWORD, FULL_SIZES, benchUuid, QUICK_SIZES, RACE_CAPACITY, RACE_USERS, raceOutcome, seed, type SeedSizes } from './seed.js';
+
+type DbKind = 'postgres' | 'pglite';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(benchDir, '..');
+const resultsDir = path.join(benchDir, 'results');
+const logDir = path.join(resultsDir, 'tmp');
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'both' },
+    scenarios: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    load: { type: 'string', default: 'auto' },
+  },
+});
+
+const quick = flags.quick!;
+const dbs: DbKind[] = flags.db === 'both' ? ['postgres', 'pglite'] : [flags.db as DbKind];
+if (!dbs.every((db) => db === 'postgres' || db === 'pglite')) throw new Error('--db must be postgres, pglite or both');
+const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 10;
+const warmupSeconds = quick ? 0.5 : 2;
+const connections = Number(flags.connections);
+if (!(durationSeconds > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
+const sizes: SeedSizes = quick ? QUICK_SIZES : FULL_SIZES;
+const selected = selectScenarios(flags.scenarios);
+const scenarios = allScenarios.filter((s) => s.ceiling || selected.includes(s));
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
+const tool = chooseTool(flags.load!);
+const workersFor = (db: DbKind) => (db === 'postgres' ? 2 : 1);
+
+function chooseTool(wanted: string): 'wrk' | 'autocannon' {
+  if (wanted === 'autocannon') return 'autocannon';
+  let hasWrk = false;
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    hasWrk = true;
+  } catch (err) {
+    // wrk --version prints its usage and exits 1; only a missing binary is ENOENT.
+    hasWrk = (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  if (wanted === 'wrk' && !hasWrk) throw new Error('--load=wrk: wrk is not installed (Debian: apt-get install wrk)');
+  if (wanted !== 'wrk' && wanted !== 'auto') throw new Error('--load must be auto, wrk or autocannon');
+  return hasWrk ? 'wrk' : 'autocannon';
+}
+
+/** Undo steps of whatever is running, so Ctrl-C still drops the scratch database and stops the children. */
+const cleanups = new Set<() => Promise<void> | void>();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`\n${signal}: cleaning up…`);
+    void (async () => {
+      for (const undo of [...cleanups].reverse()) await Promise.resolve(undo()).catch(() => {});
+      process.exit(130);
+    })();
+  });
+}
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+// ---- the load generator: one child process for the whole run ----
+
+function startLoader() {
+  const child = fork(path.join(benchDir, 'load.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  child.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error) waiter?.reject(new Error(message.error));
+    else waiter?.resolve(message.result!);
+  });
+  child.on('exit', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`the load generator exited with ${code}`));
+    pending.clear();
+  });
+  const stop = () => void child.kill();
+  cleanups.add(stop);
+  return {
+    run: (spec: LoadSpec) =>
+      new Promise<LoadResult>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, spec });
+      }),
+    stop: () => {
+      cleanups.delete(stop);
+      stop();
+    },
+  };
+}
+
+// ---- scratch databases ----
+
+interface Scratch {
+  /** DATABASE_URL for the server ('' for PGlite) and DATA_DIR. */
+  env: Record<string, string>;
+  open(): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+async function createScratch(db: DbKind): Promise<Scratch> {
+  if (db === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-'));
+    return {
+      env: { DATABASE_URL: '', DATA_DIR: dataDir },
+      open: () => openPglite(dataDir),
+      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const name = `bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    open: async () => openPostgres(url.toString(), 1),
+    drop: async () => {
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}
+
+// ---- the server under test ----
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startServer(db: DbKind, scratch: Scratch) {
+  const port = await freePort();
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `server-${db}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      ...scratch.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WEB_CONCURRENCY: String(workersFor(db)),
+      RATE_LIMITS: 'off',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      JWT_SECRET: jwtSecret,
+      JOB_POLL_SECONDS: '0',
+      BENCH_ROUTES: '1',
+    },
+  });
+  fs.closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  cleanups.add(stop);
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the server exited with ${child.exitCode}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+    }
+    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the server was not ready within 180 s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    baseUrl,
+    logFile,
+    stop: async () => {
+      await stop();
+      cleanups.delete(stop);
+    },
+  };
+}
+
+/** The routes the running server documents, as routeKey()s. */
+async function documentedRoutes(baseUrl: string): Promise<Set<string>> {
+  const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, object> };
+  const keys = new Set<string>();
+  for (const [route, methods] of Object.entries(document.paths)) {
+    for (const method of Object.keys(methods)) keys.add(routeKey(method, route));
+  }
+  return keys;
+}
+
+// ---- one database ----
+
+const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnType<typeof startLoader>): Promise<DatabaseRun> {
+  const scratch = await createScratch(db);
+  const dropScratch = () => scratch.drop();
+  cleanups.add(dropScratch);
+  try {
+    log(`${db}: seeding ${JSON.stringify(sizes)}`);
+    const seedStart = performance.now();
+    const database = await scratch.open();
+    let counts: Record<string, number>;
+    try {
+      await runMigrations(database);
+      counts = await seed(database, sizes, passwordHash, (step, ms) => log(`${db}:   ${step}: ${Math.round(ms)} ms`));
+    } finally {
+      await database.close();
+    }
+    const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
+    log(`${db}: seeded in ${seedSeconds} s: ${JSON.stringify(counts)}`);
+
+    const server = await startServer(db, scratch);
+    log(`${db}: server ready at ${server.baseUrl} (${workersFor(db)} worker${workersFor(db) > 1 ? 's' : ''})`);
+    const tokens = new TokenService(jwtSecret, 4 * 3600, 3600);
+    const context = { sizes, token: (n: number) => tokens.issue('access', benchUuid('user', n), new Date()).token };
+    const results: ScenarioResult[] = [];
+    try {
+      const routes = await documentedRoutes(server.baseUrl);
+      for (const scenario of scenarios) {
+        if (interrupted) break;
+        results.push(await runScenario(scenario, routes, server.baseUrl, context, loader, db));
+      }
+    } finally {
+      await server.stop();
+    }
+
+    const race = results.find((r) => r.id === 'registration_race' && r.status === 'ok');
+    if (race) {
+      const verifier = await scratch.open();
+      try {
+        const outcome = await raceOutcome(verifier);
+        const ok =
+          outcome.registeredSeats === RACE_CAPACITY &&
+          outcome.registeredCount === RACE_CAPACITY &&
+          outcome.waitlisted === RACE_USERS - RACE_CAPACITY &&
+          outcome.waitlistCount === RACE_USERS - RACE_CAPACITY &&
+          outcome.distinctUsers === RACE_USERS &&
+          outcome.tickets === RACE_CAPACITY &&
+          outcome.distinctCodes === RACE_CAPACITY &&
+          race.non2xx === 0 &&
+          race.errors === 0;
+        race.verification = { ok, ...outcome };
+        race.notes.push(
+          ok
+            ? `verified: ${outcome.registeredSeats} seats registered, ${outcome.waitlisted} waitlisted, ${outcome.tickets} tickets`
+            : `VERIFICATION FAILED: ${JSON.stringify(outcome)}`,
+        );
+      } finally {
+        await verifier.close();
+      }
+    }
+    addRatios(results);
+    return { db, workers: workersFor(db), seedSeconds, counts, scenarios: results };
+  } finally {
+    await dropScratch();
+    cleanups.delete(dropScratch);
+  }
+}
+
+async function runScenario(
+  scenario: Scenario,
+  routes: Set<string>,
+  baseUrl: string,
+  context: Parameters<Scenario['load']>[0],
+  loader: ReturnType<typeof startLoader>,
+  db: DbKind,
+): Promise<ScenarioResult> {
+  const base: ScenarioResult = { id: scenario.id, label: scenario.label, status: 'ok', notes: [] };
+  if (scenario.route && !routes.has(scenario.route)) {
+    log(`${db}: ${scenario.id} skipped: the server has no ${scenario.route}`);
+    return { ...base, status: 'skipped (route missing)' };
+  }
+  const { method, requests } = scenario.load(context);
+  const spec: LoadSpec = {
+    tool: scenario.once ? 'autocannon' : tool,
+    baseUrl,
+    method,
+    requests,
+    // autocannon refuses more connections than requests when sending a fixed amount.
+    connections: scenario.once ? Math.min(connections, requests.length) : connections,
+    ...(scenario.once
+      ? { amount: requests.length }
+      : { durationSeconds: Math.max(durationSeconds, scenario.minDurationSeconds ?? 0), warmupSeconds }),
+  };
+  await settle(baseUrl);
+  log(`${db}: ${scenario.id}…`);
+  try {
+    const load = await loader.run(spec);
+    const result: ScenarioResult = {
+      ...base,
+      requestsPerSecond: round(load.requestsPerSecond),
+      p50Ms: round(load.p50Ms, 1),
+      p99Ms: round(load.p99Ms, 1),
+      non2xx: load.non2xx,
+      errors: load.errors,
+      requests: load.requests,
+      seconds: round(load.seconds, 2),
+      statusCodes: load.statusCodes,
+    };
+    if (scenario.id === 'login') {
+      const { algorithm: _algorithm, ...params } = ARGON2_PARAMS;
+      result.notes.push(`argon2id m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}`);
+    }
+    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} connections${tool === 'wrk' ? ', autocannon' : ''}`);
+    else if (spec.durationSeconds !== durationSeconds) result.notes.push(`${spec.durationSeconds} s run`);
+    log(`${db}: ${scenario.id}: ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
+    return result;
+  } catch (err) {
+    return { ...base, status: `failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Waits (up to 5 s) until the server answers /healthz quickly: requests still running from the previous scenario
+ * (a login's hash goes on after its client has gone) would otherwise eat into the next one.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let quick = 0;
+  while (quick < 3 && Date.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${baseUrl}/healthz`).then((r) => r.arrayBuffer(), () => undefined);
+    quick = performance.now() - started < 5 ? quick + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function addRatios(results: ScenarioResult[]): void {
+  const rps = (id: string) => results.find((r) => r.id === id && r.status === 'ok')?.requestsPerSecond;
+  const b0 = rps('b0');
+  const b1 = rps('b1');
+  for (const result of results) {
+    if (result.requestsPerSecond === undefined) continue;
+    if (b0) result.ratioToB0 = round(result.requestsPerSecond / b0, 3);
+    const scenario = allScenarios.find((s) => s.id === result.id);
+    if (b1 && !scenario?.ceiling) result.percentOfB1 = round((100 * result.requestsPerSecond) / b1, 1);
+  }
+}
+
+// ---- main ----
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  log(`${quick ? 'quick' : 'full'} run: ${dbs.join(' + ')}, ${durationSeconds} s per scenario, ${connections} connections`);
+  const passwordHash = await hashPassword(BENCH_PASSWORD);
+  const loader = startLoader();
+  const runs: DatabaseRun[] = [];
+  try {
+    for (const db of dbs) {
+      if (interrupted) break;
+      runs.push(await benchDatabase(db, passwordHash, loader));
+    }
+  } finally {
+    loader.stop();
+  }
+  if (interrupted) return;
+
+  const report: BenchReport = {
+    startedAt: started.toISOString(),
+    seconds: round((Date.now() - started.getTime()) / 1000, 1),
+    quick,
+    durationSeconds,
+    connections,
+    loadGenerator: loadGeneratorName(),
+    machine: {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverageBefore: loadBefore.map((n) => round(n, 2)),
+      loadAverageAfter: os.loadavg().map((n) => round(n, 2)),
+    },
+    commit: gitDescribe(),
+    sizes,
+    argon2: { memoryKiB: ARGON2_PARAMS.memoryCost, iterations: ARGON2_PARAMS.timeCost, parallelism: ARGON2_PARAMS.parallelism },
+    runs,
+  };
+  const table = formatTable(report);
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(resultsDir, 'latest.md'), table);
+  console.log(table);
+  const failedRace = runs.some((run) => run.scenarios.some((s) => s.verification && !s.verification.ok));
+  if (failedRace) process.exitCode = 1;
+}
+
+function loadGeneratorName(): string {
+  const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
+  if (tool === 'autocannon') return `autocannon ${autocannonVersion} (separate process)`;
+  let wrkVersion = '';
+  try {
+    execFileSync('wrk', ['--version'], { encoding: 'utf8' });
+  } catch (err) {
+    wrkVersion = /wrk (\S+)/.exec(String((err as { stdout?: string }).stdout ?? ''))?.[1] ?? '';
+  }
+  return `wrk ${wrkVersion} -t2 (the race: autocannon ${autocannonVersion}), separate processes`;
+}
+
+function gitDescribe(): string {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const head = git('rev-parse', '--short', 'HEAD');
+  const dirty = git('status', '--porcelain', '--untracked-files=no');
+  return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
+}
+
+await main();

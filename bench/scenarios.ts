@@ -1,0 +1,140 @@
+// The benchmark's scenarios (issue 6): what each one requests, and which API route it needs.
+import type { LoadRequest, LoadSpec } from './load.js';
+import {
+  BENCH_PASSWORD,
+  CATEGORY_NAMES,
+  HEAVY_USERS,
+  RACE_EVENT_NUMBER,
+  RACE_USERS,
+  TOPICS,
+  benchUuid,
+  categorySlug,
+  type SeedSizes,
+} from './seed.js';
+
+export interface ScenarioContext {
+  sizes: SeedSizes;
+  /** A valid access token for bench user number n. */
+  token(n: number): string;
+}
+
+export interface Scenario {
+  id: string;
+  /** The issue's number for it (B0 is also scenario 7). */
+  aliases: string[];
+  label: string;
+  /** `METHOD /openapi/path/`; the scenario is skipped when the running server does not document it. Ceilings have none. */
+  route?: string;
+  /** Ceilings are not compared with B1. */
+  ceiling?: boolean;
+  /** Sends each request once (`amount`) instead of running for the configured duration. */
+  once?: boolean;
+  /** Slow requests need a longer window than --quick's, or the few that finish in it say little. */
+  minDurationSeconds?: number;
+  load(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+export const scenarios: Scenario[] = [
+  {
+    id: 'b0',
+    aliases: ['7', 'B0'],
+    label: 'B0 bare route: event JSON from memory',
+    ceiling: true,
+    load: () => ({ method: 'GET', requests: [{ path: '/bench/bare/' }] }),
+  },
+  {
+    id: 'b1',
+    aliases: ['B1'],
+    label: 'B1 one SELECT 1 through the pool',
+    ceiling: true,
+    load: () => ({ method: 'GET', requests: [{ path: '/bench/select1/' }] }),
+  },
+  {
+    id: 'events_list',
+    aliases: ['1'],
+    label: '1 GET /events/?page_size=100',
+    route: 'GET /events/',
+    load: () => ({ method: 'GET', requests: [{ path: '/events/?page_size=100' }] }),
+  },
+  {
+    id: 'events_search',
+    aliases: ['2'],
+    label: '2 GET /events/?search=<word>&category=<slug>',
+    route: 'GET /events/',
+    load: () => ({
+      method: 'GET',
+      requests: TOPICS.map((topic, i) => ({
+        path: `/events/?search=${topic.toLowerCase()}&category=${categorySlug(CATEGORY_NAMES[(i * 3) % CATEGORY_NAMES.length]!)}`,
+      })),
+    }),
+  },
+  {
+    id: 'event_detail',
+    aliases: ['3'],
+    label: '3 GET /events/<uuid>/',
+    route: 'GET /events/{}/',
+    load: ({ sizes }) => ({
+      method: 'GET',
+      // Active events only (every 50th is inactive and answers 404 to the public).
+      requests: range(1, Math.min(1000, sizes.events))
+        .filter((n) => n % 50 !== 0)
+        .map((n) => ({ path: `/events/${benchUuid('event', n)}/` })),
+    }),
+  },
+  {
+    id: 'login',
+    aliases: ['4'],
+    label: '4 POST /auth/login/',
+    route: 'POST /auth/login/',
+    minDurationSeconds: 5,
+    load: () => ({
+      method: 'POST',
+      requests: range(HEAVY_USERS + 1, 500).map((n) => ({
+        path: '/auth/login/',
+        body: JSON.stringify({ email: `user${n}@bench.example`, password: BENCH_PASSWORD }),
+      })),
+    }),
+  },
+  {
+    id: 'registrations_mine',
+    aliases: ['5'],
+    label: '5 GET /registrations/mine/ (50 registrations)',
+    route: 'GET /registrations/mine/',
+    load: ({ token }) => ({
+      method: 'GET',
+      requests: range(1, HEAVY_USERS).map((n): LoadRequest => ({ path: '/registrations/mine/', headers: bearer(token(n)) })),
+    }),
+  },
+  {
+    id: 'registration_race',
+    aliases: ['6'],
+    label: `6 POST /registrations/: ${RACE_USERS} users race for 100 seats`,
+    route: 'POST /registrations/',
+    once: true,
+    load: ({ sizes, token }) => ({
+      method: 'POST',
+      requests: range(sizes.users - RACE_USERS + 1, RACE_USERS).map((n) => ({
+        path: '/registrations/',
+        headers: bearer(token(n)),
+        body: JSON.stringify({ event: benchUuid('event', RACE_EVENT_NUMBER), quantity: 1 }),
+      })),
+    }),
+  },
+];
+
+/** `METHOD /path/` as the running server documents it, with path parameters blanked: `GET /events/{}/`. */
+export const routeKey = (method: string, path: string) =>
+  `${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{}').replace(/\/?$/, '/')}`;
+
+export function selectScenarios(wanted: string | undefined): Scenario[] {
+  if (!wanted) return scenarios;
+  const names = wanted.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !scenarios.some((s) => s.id === name || s.aliases.includes(name)));
+  if (unknown.length) {
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.id).join(', ')}`);
+  }
+  return scenarios.filter((s) => names.some((name) => s.id === name || s.aliases.includes(name)));
+}

@@ -1,0 +1,12 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+const db = await PGlite.create({ extensions: { pg_trgm, unaccent } });
+await db.exec(`create extension if not exists pg_trgm; create extension if not exists unaccent;`);
+await db.exec(`CREATE FUNCTION f_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;`);
+console.log((await db.query(`select f_unaccent('Crème Brûlée Zürich ÆØ ß') as u, similarity('abc','abd') s`)).rows);
+await db.exec(`create table t (x text); create index on t using gin (lower(f_unaccent(x)) gin_trgm_ops); insert into t values ('Café'), ('cafe'), ('x')`);
+console.log((await db.query(`select x from t where lower(f_unaccent(x)) like '%' || lower(f_unaccent('CAFÉ')) || '%'`)).rows);
+const dump = await db.dumpDataDir('none');
+const db2 = await PGlite.create({ loadDataDir: dump, extensions: { pg_trgm, unaccent } });
+console.log((await db2.query(`select x from t where lower(f_unaccent(x)) like '%caf%'`)).rows);

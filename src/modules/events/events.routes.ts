@@ -1,0 +1,178 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
+import { IdParams, errorResponses } from '../../lib/schemas.js';
+import { currentUser } from '../../plugins/auth.js';
+import { eventCalendar } from './events.ics.js';
+import { Event, EventCreateBody, EventListQuery, EventReplaceBody, EventUpdateBody, MyEventsQuery } from './events.schemas.js';
+import * as events from './events.service.js';
+import type { EventRow } from './events.service.js';
+
+export function toEventResponse(row: EventRow): Event {
+  const ticketsRemaining = row.capacity - row.registeredCount;
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    location: row.location,
+    date_time: row.dateTime.toISOString(),
+    end_time: row.endTime ? row.endTime.toISOString() : null,
+    capacity: row.capacity,
+    registered_count: row.registeredCount,
+    waitlist_count: row.waitlistCount,
+    event_ticket_sells_off_soon: row.sellsOffSoonThreshold,
+    tickets_remaining: ticketsRemaining,
+    is_selling_out_soon: row.sellsOffSoonThreshold > 0 && ticketsRemaining > 0 && ticketsRemaining <= row.sellsOffSoonThreshold,
+    is_sold_out: ticketsRemaining === 0,
+    is_active: row.isActive,
+    is_recurring: row.isRecurring,
+    organizer: row.organizerId,
+    category: row.categoryId,
+    rating_average: row.ratingCount > 0 ? Math.round((row.ratingSum * 10) / row.ratingCount) / 10 : null,
+    rating_count: row.ratingCount,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+const tags = ['events'];
+const bearer = [{ bearerAuth: [] }];
+
+const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/events/',
+    {
+      schema: {
+        tags,
+        summary: 'Upcoming active events: search, filters, ordering, pages',
+        description:
+          'By default only events that have not started yet (at request time), soonest first. Date filters narrow ' +
+          'that window; add `include_past=true` for past events. A malformed parameter is a 400 naming it.',
+        querystring: EventListQuery,
+        response: { 200: Paginated(Event), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const window = pageWindow(request.query);
+      const { rows, total } = await events.listEvents(app.db, request.query, window, app.clock.now());
+      return paginated(request, window, total, rows.map(toEventResponse));
+    },
+  );
+
+  app.get(
+    '/events/mine/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'Your own events, past and cancelled ones included',
+        querystring: MyEventsQuery,
+        response: { 200: Paginated(Event), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const window = pageWindow(request.query);
+      const { rows, total } = await events.listMyEvents(app.db, currentUser(request), request.query.ordering ?? '-date_time', window);
+      return paginated(request, window, total, rows.map(toEventResponse));
+    },
+  );
+
+  app.post(
+    '/events/create/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'Create an event (organizers only)',
+        body: EventCreateBody,
+        response: { 201: Event, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const row = await events.createEvent(app.db, currentUser(request), request.body, app.clock.now());
+      return reply.code(201).send(toEventResponse(row));
+    },
+  );
+
+  app.get(
+    '/events/:id/',
+    {
+      preHandler: app.auth.optional,
+      schema: {
+        tags,
+        summary: 'One event',
+        description: 'A cancelled event is visible to its organizer and staff only.',
+        params: IdParams,
+        response: { 200: Event, ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => toEventResponse(await events.getVisibleEvent(app.db, request.user, request.params.id)),
+  );
+
+  app.get(
+    '/events/:id/calendar.ics',
+    {
+      preHandler: app.auth.optional,
+      schema: {
+        tags,
+        summary: 'The event as an iCalendar file (RFC 5545)',
+        params: IdParams,
+        response: {
+          200: { description: 'An iCalendar object with one VEVENT.', content: { 'text/calendar': { schema: Type.String() } } },
+          ...errorResponses(401, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const event = await events.getVisibleEvent(app.db, request.user, request.params.id);
+      return reply
+        .type('text/calendar; charset=utf-8')
+        .header('content-disposition', `attachment; filename="event-${event.id}.ics"`)
+        .send(eventCalendar(event, app.clock.now()));
+    },
+  );
+
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/events/:id/edit/',
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: method === 'PUT' ? 'Replace an event (its organizer or staff)' : 'Update part of an event (its organizer or staff)',
+        description: 'Capacity may not go below `registered_count`. A cancelled event cannot be edited (409).',
+        params: IdParams,
+        body: method === 'PUT' ? EventReplaceBody : EventUpdateBody,
+        response: { 200: Event, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+      handler: async (request) =>
+        toEventResponse(await events.updateEvent(app.db, currentUser(request), request.params.id, request.body, app.clock.now())),
+    });
+  }
+
+  app.delete(
+    '/events/:id/edit/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'Cancel an event (its organizer or staff)',
+        description:
+          'Sets `is_active` to false and keeps the event as history: its organizer and staff still see it; it leaves ' +
+          'the public list. Cancelling a cancelled event is a no-op.',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await events.cancelEvent(app.db, currentUser(request), request.params.id, app.clock.now());
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default eventsRoutes;

@@ -1,0 +1,228 @@
+import type { Db } from '../../db/client.js';
+import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
+import type { AuthUser } from '../../plugins/auth.js';
+import * as categories from '../categories/categories.service.js';
+import * as repo from './events.repository.js';
+import type { EventFilter, EventRow } from './events.repository.js';
+import type { EventChanges, EventInput, EventListQuery, Ordering } from './events.schemas.js';
+
+export type { EventRow };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+const isManager = (actor: AuthUser | null, event: EventRow) =>
+  actor !== null && (actor.isStaff || actor.id === event.organizerId);
+
+/** A cancelled event is history its organizer and staff still see; for everyone else it does not exist. */
+function assertVisible(actor: AuthUser | null, event: EventRow | undefined): asserts event is EventRow {
+  if (!event || (!event.isActive && !isManager(actor, event))) throw notFound();
+}
+
+export async function getVisibleEvent(db: Db, actor: AuthUser | null, id: string): Promise<EventRow> {
+  const event = await repo.findEventById(db, id);
+  assertVisible(actor, event);
+  return event;
+}
+
+async function categoryProblem(db: Db, categoryId: string | null | undefined): Promise<string | undefined> {
+  if (!categoryId) return undefined;
+  return (await categories.findCategoryById(db, categoryId)) ? undefined : `Invalid pk "${categoryId}" - object does not exist.`;
+}
+
+interface EventFields {
+  dateTime: Date;
+  endTime: Date | null;
+  capacity: number;
+  threshold: number;
+}
+
+/** Rules that involve more than one field, checked on the event as it would be after the change. */
+function crossFieldProblems(next: EventFields, errors: FieldErrors): void {
+  if (next.endTime && next.endTime <= next.dateTime) errors.end_time = ['End time must be after date_time.'];
+  if (next.threshold > next.capacity) {
+    errors.event_ticket_sells_off_soon = [`Ensure this value is less than or equal to the capacity (${next.capacity}).`];
+  }
+}
+
+const FUTURE = 'The event must start in the future.';
+
+export async function createEvent(db: Db, actor: AuthUser, input: EventInput, now: Date): Promise<EventRow> {
+  if (!actor.isOrganizer) throw forbidden('Only organizers can create events.');
+  const next: EventFields = {
+    dateTime: new Date(input.date_time),
+    endTime: input.end_time ? new Date(input.end_time) : null,
+    capacity: input.capacity,
+    threshold: input.event_ticket_sells_off_soon ?? 0,
+  };
+  const errors: FieldErrors = {};
+  if (!input.title.trim()) errors.title = ['This field may not be blank.'];
+  if (!input.location.trim()) errors.location = ['This field may not be blank.'];
+  if (next.dateTime <= now) errors.date_time = [FUTURE];
+  crossFieldProblems(next, errors);
+  const categoryError = await categoryProblem(db, input.category);
+  if (categoryError) errors.category = [categoryError];
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+
+  return repo.insertEvent(db, {
+    title: input.title.trim(),
+    description: input.description ?? '',
+    location: input.location.trim(),
+    dateTime: next.dateTime,
+    endTime: next.endTime,
+    capacity: next.capacity,
+    sellsOffSoonThreshold: next.threshold,
+    categoryId: input.category ?? null,
+    isRecurring: input.is_recurring ?? false,
+    organizerId: actor.id,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/**
+ * Edits an event in one transaction that first locks its row, so a capacity change cannot interleave with a
+ * registration: capacity may not drop below the seats already held.
+ */
+export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: EventChanges, now: Date): Promise<EventRow> {
+  return db.transaction(async (tx) => {
+    const event = await repo.lockEventById(tx, id);
+    assertVisible(actor, event);
+    if (!isManager(actor, event)) throw forbidden();
+    if (!event.isActive) throw new ApiError(409, 'A cancelled event cannot be edited.', 'event_cancelled');
+
+    const next: EventFields = {
+      dateTime: changes.date_time !== undefined ? new Date(changes.date_time) : event.dateTime,
+      endTime: changes.end_time !== undefined ? (changes.end_time ? new Date(changes.end_time) : null) : event.endTime,
+      capacity: changes.capacity ?? event.capacity,
+      threshold: changes.event_ticket_sells_off_soon ?? event.sellsOffSoonThreshold,
+    };
+    const errors: FieldErrors = {};
+    if (changes.title !== undefined && !changes.title.trim()) errors.title = ['This field may not be blank.'];
+    if (changes.location !== undefined && !changes.location.trim()) errors.location = ['This field may not be blank.'];
+    // Resending the current start (PUT of an unchanged past event) is fine; moving it into the past is not.
+    if (next.dateTime.getTime() !== event.dateTime.getTime() && next.dateTime <= now) errors.date_time = [FUTURE];
+    if (next.capacity < event.registeredCount) {
+      errors.capacity = [`Ensure this value is at least the ${event.registeredCount} seats already registered.`];
+    }
+    crossFieldProblems(next, errors);
+    const categoryError = await categoryProblem(tx, changes.category);
+    if (categoryError) errors.category = [categoryError];
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+
+    const updated = await repo.updateEventRow(tx, id, {
+      title: changes.title?.trim(),
+      description: changes.description,
+      location: changes.location?.trim(),
+      dateTime: next.dateTime,
+      endTime: next.endTime,
+      capacity: next.capacity,
+      sellsOffSoonThreshold: next.threshold,
+      categoryId: changes.category,
+      isRecurring: changes.is_recurring,
+      updatedAt: now,
+    });
+    // Still under the row lock: when updated.capacity > event.capacity, the freed seats go to the waiting list
+    // here (registrations issue 4), so no new registration can take them first.
+    return updated;
+  });
+}
+
+/**
+ * DELETE cancels instead of erasing: the event becomes inactive and stays visible to its organizer, staff and
+ * (through their registrations) its registrants. Cancelling a cancelled event changes nothing.
+ */
+export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const event = await repo.lockEventById(tx, id);
+    assertVisible(actor, event);
+    if (!isManager(actor, event)) throw forbidden();
+    if (!event.isActive) return;
+    await repo.updateEventRow(tx, id, { isActive: false, updatedAt: now });
+    // Still under the row lock: the live registrations are cancelled and each registrant notified here
+    // (registrations issue 4), in this same transaction.
+  });
+}
+
+const INVALID_DATE = 'Enter a valid date (YYYY-MM-DD) or datetime (ISO 8601, e.g. 2030-08-01T09:00:00Z).';
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Reads a date or datetime filter. A "+" in an offset arrives as a space when the client did not encode it, so a
+ * space before the offset is read as "+". A datetime without an offset is UTC.
+ */
+export function parseDateFilter(field: string, raw: string): { at: Date; isDay: boolean } {
+  const value = raw.trim();
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const dateTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+\- ]\d{2}:?\d{2})?$/i.exec(value);
+  const parts = day ?? dateTime;
+  if (!parts) throw ValidationError.field(field, INVALID_DATE);
+  const [year, month, date] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const calendarDay = new Date(Date.UTC(year, month - 1, date));
+  if (calendarDay.getUTCFullYear() !== year || calendarDay.getUTCMonth() !== month - 1 || calendarDay.getUTCDate() !== date) {
+    throw ValidationError.field(field, INVALID_DATE);
+  }
+  if (day) return { at: calendarDay, isDay: true };
+  let offset = (dateTime![5] ?? 'Z').toUpperCase().replace(/^ /, '+');
+  if (/^[+-]\d{4}$/.test(offset)) offset = `${offset.slice(0, 3)}:${offset.slice(3)}`;
+  const [hours, minutes] = dateTime![4]!.split(':').map(Number) as [number, number];
+  const at = new Date(`${parts[1]}-${parts[2]}-${parts[3]}T${dateTime![4]}${offset}`);
+  if (hours > 23 || minutes > 59 || Number.isNaN(at.getTime())) throw ValidationError.field(field, INVALID_DATE);
+  return { at, isDay: false };
+}
+
+/** Turns the public list's query into a filter; an unknown category slug yields `undefined` (nothing matches). */
+async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<EventFilter | undefined> {
+  const filter: EventFilter = { activeOnly: true };
+  if (!query.include_past) filter.from = now;
+  if (query.date_from !== undefined) {
+    const { at } = parseDateFilter('date_from', query.date_from);
+    if (!filter.from || at > filter.from) filter.from = at;
+  }
+  if (query.date_to !== undefined) {
+    const { at, isDay } = parseDateFilter('date_to', query.date_to);
+    if (query.date_from !== undefined && at < parseDateFilter('date_from', query.date_from).at) {
+      throw ValidationError.field('date_to', 'Must not be before date_from.');
+    }
+    if (isDay) filter.toExclusive = new Date(at.getTime() + DAY_MS);
+    else filter.toInclusive = at;
+  }
+  if (query.search?.trim()) filter.search = query.search.trim();
+  if (query.location?.trim()) filter.location = query.location.trim();
+  if (query.category !== undefined) {
+    const value = query.category.trim();
+    if (UUID.test(value)) filter.categoryId = value.toLowerCase();
+    else if (SLUG.test(value.toLowerCase())) {
+      const category = await categories.findCategoryBySlug(db, value.toLowerCase());
+      if (!category) return undefined;
+      filter.categoryId = category.id;
+    } else throw ValidationError.field('category', 'Enter a category id or slug.');
+  }
+  filter.organizerId = query.organizer;
+  filter.sellingOutSoon = query.is_selling_out_soon;
+  filter.hasSeats = query.has_seats;
+  return filter;
+}
+
+export async function listEvents(
+  db: Db,
+  query: EventListQuery,
+  page: { limit: number; offset: number },
+  now: Date,
+): Promise<{ rows: EventRow[]; total: number }> {
+  const filter = await eventFilter(db, query, now);
+  if (!filter) return { rows: [], total: 0 };
+  return repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
+}
+
+/** The caller's own events, past and cancelled ones included. */
+export async function listMyEvents(
+  db: Db,
+  actor: AuthUser,
+  ordering: Ordering,
+  page: { limit: number; offset: number },
+): Promise<{ rows: EventRow[]; total: number }> {
+  return repo.listEvents(db, { organizerId: actor.id }, ordering, page.limit, page.offset);
+}
+
+export const findEventById = repo.findEventById;

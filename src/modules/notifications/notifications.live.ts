@@ -1,0 +1,221 @@
+import type { FastifyBaseLogger } from 'fastify';
+import pg from 'pg';
+import type { Database } from '../../db/client.js';
+import { NOTIFICATIONS_CHANNEL } from './notifications.repository.js';
+import { notificationsByIds, type NotificationRow } from './notifications.service.js';
+
+/** One open stream, as the hub sees it. */
+export interface LiveSubscriber {
+  userId: string;
+  /** New notifications of this user, oldest first, once their transaction committed. */
+  deliver(rows: NotificationRow[]): void;
+  /** The database listener reconnected; messages sent meanwhile are lost, so re-read from your position. */
+  resync(): void;
+  /** The process is shutting down: end the stream (the client reconnects elsewhere with Last-Event-ID). */
+  close(): void;
+}
+
+interface Listener {
+  stop(): Promise<void>;
+}
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 30_000;
+const FETCH_BATCH = 500;
+
+/**
+ * Fans notifications out to the streams open in this process. Whatever process (or transaction) creates a
+ * notification announces it with pg_notify; every process LISTENs on one dedicated connection (PGlite:
+ * in-process), fetches the rows its own subscribers need once, and hands them over.
+ * The listener starts with the first subscriber, so processes without streams hold no extra connection.
+ */
+export class NotificationHub {
+  private readonly subscribers = new Map<string, Set<LiveSubscriber>>();
+  private listener?: Promise<Listener>;
+  private readonly pending = new Set<string>();
+  private flushing?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  get subscriberCount(): number {
+    let total = 0;
+    for (const set of this.subscribers.values()) total += set.size;
+    return total;
+  }
+
+  /** Registers a stream; resolves once the listener is active, so anything committed afterwards reaches it. */
+  async subscribe(subscriber: LiveSubscriber): Promise<() => void> {
+    if (this.closed) throw new Error('The notification hub is closed.');
+    let set = this.subscribers.get(subscriber.userId);
+    if (!set) this.subscribers.set(subscriber.userId, (set = new Set()));
+    set.add(subscriber);
+    const unsubscribe = () => {
+      set.delete(subscriber);
+      if (set.size === 0 && this.subscribers.get(subscriber.userId) === set) this.subscribers.delete(subscriber.userId);
+    };
+    try {
+      await this.ensureListening();
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    return unsubscribe;
+  }
+
+  /** Ends every open stream and stops listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const set of this.subscribers.values()) for (const subscriber of set) subscriber.close();
+    this.subscribers.clear();
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) await listener.then((l) => l.stop()).catch(() => {});
+    await this.flushing;
+  }
+
+  private ensureListening(): Promise<Listener> {
+    this.listener ??= this.startListener().catch((err) => {
+      this.listener = undefined;
+      throw err;
+    });
+    return this.listener;
+  }
+
+  private startListener(): Promise<Listener> {
+    const onMessage = (payload: string | undefined) => this.onMessage(payload);
+    if (this.database.pglite) {
+      const pglite = this.database.pglite;
+      return pglite.listen(NOTIFICATIONS_CHANNEL, onMessage).then((unlisten) => ({ stop: unlisten }));
+    }
+    if (!this.database.pool) throw new Error('No database connection to listen on.');
+    return PgListener.start(this.database.pool.options, onMessage, () => this.onReconnect(), this.log);
+  }
+
+  private onMessage(payload: string | undefined): void {
+    const [userId, notificationId] = (payload ?? '').split(':');
+    if (!userId || !notificationId || !this.subscribers.has(userId)) return;
+    this.pending.add(notificationId);
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.size > 0) {
+      const ids = [...this.pending].slice(0, FETCH_BATCH);
+      for (const id of ids) this.pending.delete(id);
+      let rows: NotificationRow[];
+      try {
+        rows = await notificationsByIds(this.database.db, ids);
+      } catch (err) {
+        this.log.error({ err }, 'could not read notifications for live streams; telling streams to resync');
+        this.onReconnect();
+        continue;
+      }
+      const byUser = new Map<string, NotificationRow[]>();
+      for (const row of rows) {
+        const list = byUser.get(row.userId) ?? [];
+        list.push(row);
+        byUser.set(row.userId, list);
+      }
+      for (const [userId, list] of byUser) {
+        for (const subscriber of this.subscribers.get(userId) ?? []) subscriber.deliver(list);
+      }
+    }
+  }
+
+  private onReconnect(): void {
+    for (const set of this.subscribers.values()) for (const subscriber of set) subscriber.resync();
+  }
+}
+
+/** LISTEN on a dedicated PostgreSQL connection (a pooled one would be handed to queries), reconnecting on loss. */
+class PgListener implements Listener {
+  private client?: pg.Client;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+  private delay = RECONNECT_MIN_MS;
+
+  private constructor(
+    private readonly options: pg.ClientConfig,
+    private readonly onMessage: (payload: string | undefined) => void,
+    private readonly onReconnect: () => void,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  static async start(
+    options: pg.ClientConfig,
+    onMessage: (payload: string | undefined) => void,
+    onReconnect: () => void,
+    log: FastifyBaseLogger,
+  ): Promise<PgListener> {
+    const listener = new PgListener(options, onMessage, onReconnect, log);
+    await listener.connect();
+    return listener;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client(this.options);
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners('notification');
+      client.end().catch(() => {});
+      if (this.stopped) return;
+      this.log.warn({ err }, 'notification listener lost its connection; reconnecting');
+      this.scheduleReconnect();
+    };
+    client.on('notification', (message) => {
+      if (message.channel === NOTIFICATIONS_CHANNEL) this.onMessage(message.payload);
+    });
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${NOTIFICATIONS_CHANNEL}`);
+    } catch (err) {
+      lost = true;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
+    if (this.stopped) {
+      lost = true;
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+  }
+
+  private scheduleReconnect(): void {
+    this.retryTimer = setTimeout(() => {
+      this.connect().then(
+        () => {
+          this.delay = RECONNECT_MIN_MS;
+          this.log.info('notification listener reconnected');
+          this.onReconnect();
+        },
+        (err) => {
+          this.delay = Math.min(this.delay * 2, RECONNECT_MAX_MS);
+          this.log.warn({ err }, 'notification listener could not reconnect yet');
+          if (!this.stopped) this.scheduleReconnect();
+        },
+      );
+    }, this.delay);
+    this.retryTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,114 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BENCH_PASSWORD,
+  HEAVY_USERS,
+  RACE_CAPACITY,
+  RACE_EVENT_NUMBER,
+  REGISTRATIONS_PER_HEAVY_USER,
+  benchUuid,
+  raceOutcome,
+  seed,
+} from '../bench/seed.js';
+import { hashPassword } from '../src/lib/passwords.js';
+import { buildTestApp, type TestContext } from './helpers/app.js';
+
+// The benchmark's own pieces: the ceiling routes behind BENCH_ROUTES, and the bulk seeding its numbers rest on.
+let ctx: TestContext;
+let benchCtx: TestContext;
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  benchCtx = await buildTestApp({ env: { BENCH_ROUTES: '1' }, database: ctx.database });
+});
+afterAll(async () => {
+  await benchCtx.close();
+  await ctx.close();
+});
+
+const rows = async <T>(query: ReturnType<typeof sql>) => ((await ctx.app.db.execute(query)) as unknown as { rows: T[] }).rows;
+
+describe('benchmark ceiling routes', () => {
+  it('do not exist unless BENCH_ROUTES is set', async () => {
+    for (const url of ['/bench/bare/', '/bench/select1/']) {
+      expect((await ctx.app.inject({ method: 'GET', url })).statusCode).toBe(404);
+    }
+  });
+
+  it('answer with BENCH_ROUTES=1: B0 an event from memory, B1 after a query', async () => {
+    const bare = await benchCtx.app.inject({ method: 'GET', url: '/bench/bare/' });
+    expect(bare.statusCode).toBe(200);
+    expect(bare.json()).toMatchObject({ title: 'Lagos Tech Bootcamp', capacity: 50, tickets_remaining: 38 });
+    const select1 = await benchCtx.app.inject({ method: 'GET', url: '/bench/select1/' });
+    expect(select1.statusCode).toBe(200);
+    expect(select1.json()).toEqual({ ok: true });
+  });
+
+  it('stay out of the OpenAPI document', async () => {
+    const document = (await benchCtx.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: object };
+    expect(Object.keys(document.paths).some((p) => p.startsWith('/bench'))).toBe(false);
+    expect(Object.keys(document.paths)).toContain('/healthz');
+  });
+});
+
+describe('GET /healthz', () => {
+  it('names the process that answered, so several workers can be told apart', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.json()).toEqual({ status: 'ok', pid: process.pid });
+  });
+});
+
+describe('benchmark seeding', () => {
+  const sizes = { users: 600, events: 6_000, registrations: 12_000, feedbacks: 3_000 };
+  let counts: Record<string, number>;
+  beforeAll(async () => {
+    counts = await seed(ctx.database, sizes, await hashPassword(BENCH_PASSWORD));
+  }, 120_000);
+
+  it('writes the requested numbers of rows', () => {
+    expect(counts).toMatchObject({
+      users: sizes.users,
+      categories: 20,
+      events: sizes.events + 1,
+      registrations: sizes.registrations,
+      feedbacks: sizes.feedbacks,
+    });
+  });
+
+  it('keeps every event counter equal to what its rows say, within capacity', async () => {
+    const [drift] = await rows<{ seats: number; ratings: number; over: number }>(sql`
+      SELECT
+        count(*) FILTER (WHERE e.registered_count <> coalesce(r.seats, 0) OR e.waitlist_count <> coalesce(r.waiting, 0))::int AS seats,
+        count(*) FILTER (WHERE e.rating_sum <> coalesce(f.total, 0) OR e.rating_count <> coalesce(f.n, 0))::int AS ratings,
+        count(*) FILTER (WHERE e.registered_count > e.capacity)::int AS over
+      FROM events e
+      LEFT JOIN (SELECT event_id, sum(quantity) FILTER (WHERE status = 'registered') AS seats,
+                        count(*) FILTER (WHERE status = 'waitlisted') AS waiting
+                 FROM registrations GROUP BY event_id) r ON r.event_id = e.id
+      LEFT JOIN (SELECT event_id, sum(rating) AS total, count(*) AS n FROM feedbacks GROUP BY event_id) f ON f.event_id = e.id`);
+    expect(drift).toEqual({ seats: 0, ratings: 0, over: 0 });
+  });
+
+  it('issues one ticket per seat with unique codes', async () => {
+    const [check] = await rows<{ missing: number; codes: number; tickets: number }>(sql`
+      SELECT (SELECT coalesce(sum(quantity), 0) FROM registrations) - (SELECT count(*) FROM tickets) AS missing,
+             (SELECT count(DISTINCT code) FROM tickets) AS codes, (SELECT count(*) FROM tickets) AS tickets`);
+    expect(Number(check!.missing)).toBe(0);
+    expect(Number(check!.codes)).toBe(Number(check!.tickets));
+  });
+
+  it('gives the heavy users 50 registrations each and leaves the race event empty', async () => {
+    const heavy = await rows<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM registrations WHERE user_id = ${benchUuid('user', 1)}
+      UNION ALL SELECT count(*)::int FROM registrations WHERE user_id = ${benchUuid('user', HEAVY_USERS)}`);
+    expect(heavy.map((r) => Number(r.n))).toEqual([REGISTRATIONS_PER_HEAVY_USER, REGISTRATIONS_PER_HEAVY_USER]);
+    expect(await raceOutcome(ctx.database)).toMatchObject({ capacity: RACE_CAPACITY, registeredSeats: 0, waitlisted: 0, tickets: 0 });
+    expect(benchUuid('event', RACE_EVENT_NUMBER)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('lets a seeded user log in with the bench password, under the id the harness computes', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: 'user42@bench.example', password: BENCH_PASSWORD } });
+    expect(res.statusCode).toBe(200);
+    const claims = ctx.app.tokens.read(res.json().access, 'access', ctx.clock.now());
+    expect(claims?.sub).toBe(benchUuid('user', 42));
+  });
+});

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventRow } from '../src/modules/events/events.repository.js';
+import { buildTestApp, type TestContext } from './helpers/app.js';
+import { createCategory, createEvent } from './helpers/events-factories.js';
+import { createOrganizer, type TestUser } from './helpers/factories.js';
+
+// The clock stands at 2030-01-01T00:00:00Z throughout this file.
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await buildTestApp();
+});
+afterAll(async () => ctx.close());
+
+const at = (iso: string) => new Date(iso);
+async function list(query: string) {
+  const res = await ctx.app.inject({ url: `/events/?${query}` });
+  expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
+  return res.json() as { count: number; next: string | null; previous: string | null; results: { id: string }[] };
+}
+const ids = async (query: string) => (await list(query)).results.map((e) => e.id);
+async function rejected(query: string) {
+  const res = await ctx.app.inject({ url: `/events/?${query}` });
+  expect(res.statusCode, query).toBe(400);
+  return Object.keys(res.json());
+}
+
+/** Each test gets its own organizer and filters by it, so tests do not see each other's events. */
+async function organizerWith(...specs: Partial<EventRow>[]): Promise<{ organizer: TestUser; events: EventRow[]; by: string }> {
+  const organizer = await createOrganizer(ctx.app);
+  const events: EventRow[] = [];
+  for (const spec of specs) events.push(await createEvent(ctx.app, organizer, spec));
+  return { organizer, events, by: `organizer=${organizer.id}` };
+}
+
+describe('default listing', () => {
+  it('shows upcoming active events (from now, inclusive), soonest first; include_past adds past ones', async () => {
+    const { events: [later, now, past, cancelled, sooner], by } = await organizerWith(
+      { dateTime: at('2030-03-01T00:00:00Z') },
+      { dateTime: at('2030-01-01T00:00:00Z') },
+      { dateTime: at('2029-12-31T23:59:59Z') },
+      { dateTime: at('2030-02-01T00:00:00Z'), isActive: false },
+      { dateTime: at('2030-02-01T00:00:00Z') },
+    );
+    expect(await ids(by)).toEqual([now!.id, sooner!.id, later!.id]);
+    expect(await ids(`${by}&include_past=true`)).toEqual([past!.id, now!.id, sooner!.id, later!.id]);
+    expect(await ids(`${by}&include_past=false`)).toEqual([now!.id, sooner!.id, later!.id]);
+    expect(cancelled).toBeDefined();
+    expect(await rejected('include_past=yesno')).toEqual(['include_past']);
+  });
+
+  it('reads "now" per request', async () => {
+    const { events: [event], by } = await organizerWith({ dateTime: at('2030-01-01T00:00:10Z') });
+    expect(await ids(by)).toEqual([event!.id]);
+    ctx.clock.advance(11_000);
+    try {
+      expect(await ids(by)).toEqual([]);
+    } finally {
+      ctx.clock.set('2030-01-01T00:00:00Z');
+    }
+  });
+});
+
+describe('pagination', () => {
+  it('pages with count/next/previous, 404 past the last page, 400 on bad numbers, caps page_size', async () => {
+    const { events, by } = await organizerWith(
+      ...[1, 2, 3, 4, 5].map((day) => ({ dateTime: at(`2030-02-0${day}T00:00:00Z`) })),
+    );
+    const first = await list(`${by}&page_size=2`);
+    expect(first.count).toBe(5);
+    expect(first.results.map((e) => e.id)).toEqual([events[0]!.id, events[1]!.id]);
+    expect(first.previous).toBeNull();
+    expect(new URL(first.next!).searchParams.get('page')).toBe('2');
+    const last = await list(`${by}&page_size=2&page=3`);
+    expect(last.results.map((e) => e.id)).toEqual([events[4]!.id]);
+    expect(last.next).toBeNull();
+    expect(new URL(last.previous!).searchParams.get('page')).toBe('2');
+    expect((await ctx.app.inject({ url: `/events/?${by}&page_size=2&page=4` })).statusCode).toBe(404);
+    expect(await rejected('page=0')).toEqual(['page']);
+    expect(await rejected('page_size=0')).toEqual(['page_size']);
+    expect(await rejected('page=two')).toEqual(['page']);
+    expect((await list(`${by}&page_size=1000`)).results).toHaveLength(5);
+    const empty = await list(`organizer=${(await createOrganizer(ctx.app)).id}`);
+    expect(empty).toEqual({ count: 0, next: null, previous: null, results: [] });
+  });
+});
+
+describe('search', () => {
+  it('matches title, description or location, ignoring case and accents', async () => {
+    const { events: [title, description, location, none], by } = await organizerWith(
+      { title: 'Crème Brûlée Workshop' },
+      { description: 'We bake a CREME brulee together.' },
+      { location: 'Café Crème, São Paulo' },
+      { title: 'Cheese tasting', description: 'Nothing sweet', location: 'Bern' },
+    );
+    const all = [title!.id, description!.id, location!.id].sort();
+    expect((await ids(`${by}&search=creme`)).sort()).toEqual(all);
+    expect((await ids(`${by}&search=CRÈME`)).sort()).toEqual(all);
+    expect(await ids(`${by}&search=${encodeURIComponent('sao paulo')}`)).toEqual([location!.id]);
+    expect(await ids(`${by}&search=brulee%20workshop`)).toEqual([title!.id]);
+    expect(await ids(`${by}&search=bern`)).toEqual([none!.id]);
+    expect(await ids(`${by}&search=opera`)).toEqual([]);
+    expect((await ids(`${by}&search=%20%20`)).length).toBe(4);
+  });
+
+  it('matches %, _, quotes and backslashes literally', async () => {
+    const { events: [percent, underscore, quote, backslash, plain], by } = await organizerWith(
+      { title: '100% fun' },
+      { title: 'snake_case meetup' },
+      { title: "O'Reilly \"night\"" },
+      { title: 'C:\\temp party' },
+      { title: '1000 fun snakeXcase OReilly Ctemp' },
+    );
+    expect(await ids(`${by}&search=${encodeURIComponent('100%')}`)).toEqual([percent!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('%')}`)).toEqual([percent!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('snake_case')}`)).toEqual([underscore!.id]);
+    expect(await ids(`${by}&search=_`)).toEqual([underscore!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent("O'Reilly")}`)).toEqual([quote!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('"night"')}`)).toEqual([quote!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('C:\\temp')}`)).toEqual([backslash!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('\\')}`)).toEqual([backslash!.id]);
+    expect(plain).toBeDefined();
+    expect(await rejected(`search=${'x'.repeat(201)}`)).toEqual(['search']);
+  });
+});
+
+describe('filters', () => {
+  it('location: contains, case- and accent-insensitive', async () => {
+    const { events: [lagos, abuja], by } = await organizerWith({ location: 'Lagos, Nigeria' }, { location: 'Abuja' });
+    expect(await ids(`${by}&location=LAGOS`)).toEqual([lagos!.id]);
+    expect(await ids(`${by}&location=nigéria`)).toEqual([lagos!.id]);
+    expect(await ids(`${by}&location=buj`)).toEqual([abuja!.id]);
+    expect(await ids(`${by}&location=${encodeURIComponent('%')}`)).toEqual([]);
+  });
+
+  it('category: by id or slug; unknown ones match nothing; a malformed value is a 400', async () => {
+    const music = await createCategory(ctx.app, { slug: 'music-list' });
+    const film = await createCategory(ctx.app);
+    const { events: [inMusic, inFilm], by } = await organizerWith({ categoryId: music.id }, { categoryId: film.id }, {});
+    expect(await ids(`${by}&category=${music.id}`)).toEqual([inMusic!.id]);
+    expect(await ids(`${by}&category=${music.id.toUpperCase()}`)).toEqual([inMusic!.id]);
+    expect(await ids(`${by}&category=music-list`)).toEqual([inMusic!.id]);
+    expect(await ids(`${by}&category=Music-List`)).toEqual([inMusic!.id]);
+    expect(await ids(`${by}&category=${film.slug}`)).toEqual([inFilm!.id]);
+    expect(await ids(`${by}&category=no-such-slug`)).toEqual([]);
+    expect(await ids(`${by}&category=00000000-0000-4000-8000-000000000000`)).toEqual([]);
+    expect(await rejected(`category=${encodeURIComponent('not a slug!')}`)).toEqual(['category']);
+  });
+
+  it('date_from / date_to: dates or datetimes, inclusive; a date_to day runs to its end (UTC)', async () => {
+    const { events: [startOfDay, endOfDay, nextDay, later], by } = await organizerWith(
+      { dateTime: at('2030-05-10T00:00:00Z') },
+      { dateTime: at('2030-05-10T23:59:59.999Z') },
+      { dateTime: at('2030-05-11T00:00:00Z') },
+      { dateTime: at('2030-05-20T12:00:00Z') },
+    );
+    const day = [startOfDay!.id, endOfDay!.id];
+    expect(await ids(`${by}&date_from=2030-05-10&date_to=2030-05-10`)).toEqual(day);
+    expect(await ids(`${by}&date_to=2030-05-10`)).toEqual(day);
+    expect(await ids(`${by}&date_from=2030-05-11`)).toEqual([nextDay!.id, later!.id]);
+    expect(await ids(`${by}&date_from=2030-05-10T23:59:59.999Z&date_to=2030-05-11T00:00:00Z`)).toEqual([endOfDay!.id, nextDay!.id]);
+    expect(await ids(`${by}&date_to=${encodeURIComponent('2030-05-11T02:00:00+02:00')}`)).toEqual([...day, nextDay!.id]);
+    // An unencoded "+" arrives as a space; it still means a positive offset.
+    expect(await ids(`${by}&date_to=2030-05-11T01:59:59.999+02:00`)).toEqual(day);
+    expect(await ids(`${by}&date_from=2030-05-20T12:00`)).toEqual([later!.id]);
+    // A past date_from does not bring back past events unless include_past is set.
+    expect(await ids(`${by}&date_from=2020-01-01&date_to=2030-05-10`)).toEqual(day);
+
+    for (const bad of ['2030-13-01', '2030-02-30', 'yesterday', '2030-05-10T25:00:00Z', '10/05/2030', '']) {
+      expect(await rejected(`date_from=${encodeURIComponent(bad)}`), bad).toEqual(['date_from']);
+      expect(await rejected(`date_to=${encodeURIComponent(bad)}`), bad).toEqual(['date_to']);
+    }
+    expect(await rejected('date_from=2030-05-11&date_to=2030-05-10')).toEqual(['date_to']);
+  });
+
+  it('organizer: by uuid; a malformed one is a 400', async () => {
+    const { events: [event], by } = await organizerWith({});
+    expect(await ids(by)).toEqual([event!.id]);
+    expect(await rejected('organizer=42')).toEqual(['organizer']);
+  });
+
+  it('is_selling_out_soon and has_seats, at the edges', async () => {
+    const { events: [calm, edge, last, soldOut, noThreshold], by } = await organizerWith(
+      { capacity: 10, sellsOffSoonThreshold: 3, registeredCount: 6, dateTime: at('2030-02-01T00:00:00Z') },
+      { capacity: 10, sellsOffSoonThreshold: 3, registeredCount: 7, dateTime: at('2030-02-02T00:00:00Z') },
+      { capacity: 10, sellsOffSoonThreshold: 3, registeredCount: 9, dateTime: at('2030-02-03T00:00:00Z') },
+      { capacity: 10, sellsOffSoonThreshold: 3, registeredCount: 10, dateTime: at('2030-02-04T00:00:00Z') },
+      { capacity: 10, sellsOffSoonThreshold: 0, registeredCount: 9, dateTime: at('2030-02-05T00:00:00Z') },
+    );
+    expect(await ids(`${by}&is_selling_out_soon=true`)).toEqual([edge!.id, last!.id]);
+    expect(await ids(`${by}&is_selling_out_soon=false`)).toEqual([calm!.id, soldOut!.id, noThreshold!.id]);
+    expect(await ids(`${by}&has_seats=true`)).toEqual([calm!.id, edge!.id, last!.id, noThreshold!.id]);
+    expect(await ids(`${by}&has_seats=false`)).toEqual([soldOut!.id]);
+    expect(await ids(`${by}&has_seats=true&is_selling_out_soon=true`)).toEqual([edge!.id, last!.id]);
+    expect(await rejected('is_selling_out_soon=maybe')).toEqual(['is_selling_out_soon']);
+    expect(await rejected('has_seats=2')).toEqual(['has_seats']);
+  });
+
+  it('names every malformed parameter at once', async () => {
+    expect((await rejected('organizer=x&ordering=price&has_seats=perhaps')).sort()).toEqual(['has_seats', 'ordering', 'organizer']);
+  });
+});
+
+describe('ordering', () => {
+  it('orders by each allowed key; anything else is a 400', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const make = (title: string, day: number, created: string, registered: number) =>
+      createEvent(ctx.app, organizer, {
+        title,
+        dateTime: at(`2030-04-0${day}T00:00:00Z`),
+        createdAt: at(created),
+        capacity: 10,
+        registeredCount: registered,
+      });
+    const b = await make('bravo', 1, '2029-06-03T00:00:00Z', 2);
+    const a = await make('alpha', 2, '2029-06-01T00:00:00Z', 9);
+    const c = await make('charlie', 3, '2029-06-02T00:00:00Z', 5);
+    const by = `organizer=${organizer.id}`;
+    expect(await ids(by)).toEqual([b.id, a.id, c.id]);
+    expect(await ids(`${by}&ordering=date_time`)).toEqual([b.id, a.id, c.id]);
+    expect(await ids(`${by}&ordering=-date_time`)).toEqual([c.id, a.id, b.id]);
+    expect(await ids(`${by}&ordering=created_at`)).toEqual([a.id, c.id, b.id]);
+    expect(await ids(`${by}&ordering=-created_at`)).toEqual([b.id, c.id, a.id]);
+    expect(await ids(`${by}&ordering=title`)).toEqual([a.id, b.id, c.id]);
+    expect(await ids(`${by}&ordering=tickets_remaining`)).toEqual([a.id, c.id, b.id]);
+    for (const bad of ['price', '-title', 'date_time,title', '']) {
+      expect(await rejected(`ordering=${encodeURIComponent(bad)}`), bad).toEqual(['ordering']);
+    }
+  });
+});
