@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
@@ -64,6 +64,14 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route runs: a malformed (%-encoding) or over-long path segment names
+    // no object, so it answers like a non-uuid id does (404), in the API's error shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+      }
+      return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
+    },
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -223,3 +223,11 @@ describe('pagination bounds the fuzzer found', () => {
     expect(res.json()).toHaveProperty('page');
   });
 });
+
+describe('router-level errors keep the error shape', () => {
+  it.each([`/events/${'x'.repeat(500)}/`, '/events/%E0%A4%A/', '/categories/%/'])('GET %s is a 404 {detail}', async (url) => {
+    const res = await ctx.app.inject({ url });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ detail: 'Not found.', code: 'not_found' });
+  });
+});
