@@ -231,3 +231,12 @@ describe('router-level errors keep the error shape', () => {
     expect(res.json()).toEqual({ detail: 'Not found.', code: 'not_found' });
   });
 });
+
+describe('empty updates the fuzzer found', () => {
+  it('PATCH /categories/{id}/ with an empty object changes nothing and answers 200 (was a 500)', async () => {
+    const [fresh] = await ctx.app.db.insert(categories).values({ name: 'Untouched', slug: 'untouched' }).returning();
+    const res = await ctx.app.inject({ method: 'PATCH', url: `/categories/${fresh!.id}/`, headers: staff.auth, payload: {} });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: fresh!.id, name: 'Untouched' });
+  });
+});
