@@ -17,9 +17,12 @@ import eventsRoutes from './modules/events/events.routes.js';
 import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
 import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
+import registrationsRoutes from './modules/registrations/registrations.routes.js';
+import ticketsRoutes from './modules/tickets/tickets.routes.js';
 import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,6 +116,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(authPlugin, { tokens: app.tokens });
+  await app.register(idempotencyPlugin);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -153,6 +157,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(eventsRoutes);
   await app.register(feedbackRoutes);
   await app.register(notificationRoutes);
+  await app.register(registrationsRoutes);
+  await app.register(ticketsRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);
 
   return app;

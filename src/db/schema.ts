@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -265,4 +266,32 @@ export const streamTickets = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('stream_tickets_expires_idx').on(t.expiresAt)],
+);
+
+export const idempotencyStatuses = ['in_progress', 'completed'] as const;
+export type IdempotencyStatus = (typeof idempotencyStatuses)[number];
+
+/**
+ * One row per `Idempotency-Key` a user sent to an action (register, cancel, check-in). The row is inserted before
+ * the action runs, so the primary key serializes duplicates; the response is stored when the action answers.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** `METHOD path sha256(body)`: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status').$type<IdempotencyStatus>().notNull(),
+    responseCode: integer('response_code'),
+    responseBody: jsonb('response_body'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.userId, t.key] }),
+    check('idempotency_keys_status_valid', sql`${t.status} IN ('in_progress', 'completed')`),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
 );

@@ -28,6 +28,7 @@ export const errors = {
   403: ErrorRef,
   404: ErrorRef,
   409: ErrorRef,
+  422: ErrorRef,
   429: ErrorRef,
 } as const;
 

@@ -2,6 +2,8 @@ import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
+import { notifyEventChanged } from '../notifications/notifications.service.js';
+import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
 import type { EventChanges, EventInput, EventListQuery, Ordering } from './events.schemas.js';
@@ -122,8 +124,16 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       isRecurring: changes.is_recurring,
       updatedAt: now,
     });
-    // Still under the row lock: when updated.capacity > event.capacity, the freed seats go to the waiting list
-    // here (registrations issue 4), so no new registration can take them first.
+    await notifyEventChanged(
+      tx,
+      updated,
+      { dateTime: { from: event.dateTime, to: updated.dateTime }, location: { from: event.location, to: updated.location } },
+      now,
+    );
+    // Still under the row lock, so no new registration can take the added seats before the waiting list does.
+    if (updated.capacity > event.capacity && (await promoteWaitlist(tx, id, now)).length > 0) {
+      return (await repo.findEventById(tx, id))!;
+    }
     return updated;
   });
 }
@@ -138,9 +148,9 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     assertVisible(actor, event);
     if (!isManager(actor, event)) throw forbidden();
     if (!event.isActive) return;
+    // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
+    await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, updatedAt: now });
-    // Still under the row lock: the live registrations are cancelled and each registrant notified here
-    // (registrations issue 4), in this same transaction.
   });
 }
 

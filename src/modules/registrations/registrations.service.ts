@@ -1,0 +1,301 @@
+import type { Db } from '../../db/client.js';
+import type { RegistrationStatus } from '../../db/schema.js';
+import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
+import { KeyedQueue } from '../../lib/keyed-queue.js';
+import type { AuthUser } from '../../plugins/auth.js';
+import { notify, notifyEventCancelled } from '../notifications/notifications.service.js';
+import * as repo from './registrations.repository.js';
+import type { EventRow, RegistrationRow, RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
+import { ticketCode } from './ticket-codes.js';
+
+export type { RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
+
+export interface RegistrationWithTickets extends RegistrationView {
+  tickets: TicketRow[];
+}
+
+const CODE_ATTEMPTS = 5;
+
+/**
+ * Registrations for one event enter its locking transaction two at a time per process (one holds the row lock,
+ * one waits right behind it); the rest of a rush waits here instead of holding pooled connections.
+ */
+const registrationQueue = new KeyedQueue(2);
+
+/** Issues one ticket per seat; a code that collides with an existing one is drawn again. */
+async function issueTickets(tx: Db, registration: RegistrationRow, now: Date): Promise<TicketRow[]> {
+  const issued: TicketRow[] = [];
+  let seats = Array.from({ length: registration.quantity }, (_, i) => i + 1);
+  for (let attempt = 0; attempt < CODE_ATTEMPTS && seats.length > 0; attempt++) {
+    const rows = await repo.insertTicketsSkippingTakenCodes(
+      tx,
+      seats.map((seat) => ({ registrationId: registration.id, eventId: registration.eventId, seat, code: ticketCode(seat), createdAt: now })),
+    );
+    issued.push(...rows);
+    const done = new Set(rows.map((r) => r.seat));
+    seats = seats.filter((seat) => !done.has(seat));
+  }
+  if (seats.length > 0) throw new Error('Could not draw a free ticket code; the random source is broken.');
+  return issued.sort((a, b) => a.seat - b.seat);
+}
+
+const canManageEvent = (actor: AuthUser, event: { organizerId: string }) => actor.isStaff || event.organizerId === actor.id;
+
+const canSeeRegistration = (actor: AuthUser, reg: RegistrationView) =>
+  reg.userId === actor.id || actor.isStaff || reg.eventOrganizerId === actor.id;
+
+async function withTickets(db: Db, rows: RegistrationView[]): Promise<RegistrationWithTickets[]> {
+  const tickets = await repo.listTicketsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, tickets: tickets.filter((t) => t.registrationId === r.id) }));
+}
+
+async function loadWithTickets(db: Db, id: string): Promise<RegistrationWithTickets> {
+  const view = await repo.findRegistrationView(db, id);
+  if (!view) throw notFound();
+  const [full] = await withTickets(db, [view]);
+  return full!;
+}
+
+const messages = {
+  registered: (title: string) => `You have successfully registered for ${title}.`,
+  waitlisted: (title: string) => `${title} is full. You have been added to the waiting list.`,
+  promoted: (title: string) => `A place opened up: you are now registered for ${title}.`,
+  cancelledByOwner: (title: string) => `Your registration for ${title} has been cancelled.`,
+  cancelledByOrganizer: (title: string) => `Your registration for ${title} has been cancelled by the organizer.`,
+};
+
+/**
+ * Registers `user` for `quantity` seats. All seats are taken if they are all free; otherwise the whole order joins
+ * the waiting list, without tickets. The event row is locked first, so concurrent orders are served one at a time.
+ */
+export async function register(
+  db: Db,
+  user: AuthUser,
+  input: { eventId: string; quantity: number },
+  now: Date,
+): Promise<RegistrationWithTickets> {
+  // The answer is built inside the transaction from what it already holds: under a rush every extra trip to the
+  // pool would queue behind all the other waiting requests.
+  return registrationQueue.run(input.eventId, () => db.transaction(async (tx) => {
+    const event = await repo.lockEvent(tx, input.eventId);
+    if (!event) throw ValidationError.field('event', `Invalid pk "${input.eventId}" - object does not exist.`);
+    if (!event.isActive) throw badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    if (event.dateTime.getTime() <= now.getTime()) {
+      throw badRequest('This event has already started; registration is closed.', 'event_started');
+    }
+    const fits = input.quantity <= event.capacity - event.registeredCount;
+    const status: RegistrationStatus = fits ? 'registered' : 'waitlisted';
+    const registration = await repo.insertRegistrationIfNoneLive(tx, {
+      userId: user.id,
+      eventId: event.id,
+      quantity: input.quantity,
+      status,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (!registration) {
+      const existing = await repo.findLiveRegistration(tx, user.id, event.id);
+      throw alreadyRegistered(existing?.status ?? 'registered');
+    }
+    let issued: TicketRow[] = [];
+    if (fits) {
+      await repo.adjustEventCounts(tx, event.id, input.quantity, 0, now);
+      issued = await issueTickets(tx, registration, now);
+    } else {
+      await repo.adjustEventCounts(tx, event.id, 0, 1, now);
+    }
+    await notify(tx, { userId: user.id, eventId: event.id, kind: status, message: messages[status](event.title) }, now);
+    return {
+      ...registration,
+      eventTitle: event.title,
+      eventDateTime: event.dateTime,
+      eventOrganizerId: event.organizerId,
+      username: user.username,
+      waitlistPosition: fits ? null : await repo.waitlistPositionOf(tx, registration),
+      tickets: issued,
+    };
+  }));
+}
+
+function alreadyRegistered(status: RegistrationStatus): ApiError {
+  return status === 'waitlisted'
+    ? badRequest('You are already on the waiting list for this event.', 'already_registered')
+    : badRequest('You are already registered for this event.', 'already_registered');
+}
+
+/**
+ * Fills free seats from the waiting list, oldest order first; an order larger than the free seats is skipped so a
+ * smaller one behind it can use them. Runs inside the caller's transaction (a cancellation, a capacity increase)
+ * and locks the event row itself (a no-op when the caller already holds it). Returns the promoted orders.
+ */
+export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promise<RegistrationRow[]> {
+  const event = await repo.lockEvent(tx, eventId);
+  if (!event || !event.isActive) return [];
+  let free = event.capacity - event.registeredCount;
+  if (free <= 0 || event.waitlistCount === 0) return [];
+  const promoted: RegistrationRow[] = [];
+  for (const order of await repo.listWaitlisted(tx, eventId)) {
+    if (free <= 0) break;
+    if (order.quantity > free) continue;
+    free -= order.quantity;
+    promoted.push(order);
+  }
+  if (promoted.length === 0) return [];
+  const rows = await repo.setRegistrationStatus(
+    tx,
+    promoted.map((r) => r.id),
+    'registered',
+    now,
+  );
+  for (const row of rows) await issueTickets(tx, row, now);
+  await repo.adjustEventCounts(
+    tx,
+    eventId,
+    rows.reduce((sum, r) => sum + r.quantity, 0),
+    -rows.length,
+    now,
+  );
+  await notify(
+    tx,
+    rows.map((r) => ({ userId: r.userId, eventId, kind: 'promoted' as const, message: messages.promoted(event.title) })),
+    now,
+  );
+  return rows;
+}
+
+/**
+ * Cancels a registration for its owner, or for the event's organizer or staff. Its tickets stop being valid, its
+ * seats return to the event and the waiting list is promoted, all in one transaction.
+ */
+export async function cancelRegistration(db: Db, actor: AuthUser, registrationId: string, now: Date): Promise<RegistrationWithTickets> {
+  const visible = await repo.findRegistrationView(db, registrationId);
+  if (!visible || !canSeeRegistration(actor, visible)) throw notFound();
+  return db.transaction(async (tx) => {
+    const event = (await repo.lockEvent(tx, visible.eventId))!;
+    // Read again under the lock: a concurrent cancel may have won.
+    const registration = (await repo.findRegistration(tx, registrationId))!;
+    if (registration.status === 'cancelled') {
+      throw badRequest('This registration is already cancelled.', 'already_cancelled');
+    }
+    if (event.dateTime.getTime() <= now.getTime()) {
+      throw badRequest('The event has already started; the registration can no longer be cancelled.', 'event_started');
+    }
+    await repo.setRegistrationStatus(tx, [registration.id], 'cancelled', now);
+    const wasRegistered = registration.status === 'registered';
+    await repo.adjustEventCounts(tx, event.id, wasRegistered ? -registration.quantity : 0, wasRegistered ? 0 : -1, now);
+    const message = actor.id === registration.userId ? messages.cancelledByOwner : messages.cancelledByOrganizer;
+    await notify(
+      tx,
+      { userId: registration.userId, eventId: event.id, kind: 'registration_cancelled', message: message(event.title) },
+      now,
+    );
+    if (wasRegistered) await promoteWaitlist(tx, event.id, now);
+    return loadWithTickets(tx, registrationId);
+  });
+}
+
+/**
+ * For an event the organizer cancels: every live registration is cancelled, the seats and the waiting list are
+ * emptied and each registrant is told. Runs in the caller's transaction; deactivating the event is the caller's job.
+ * Returns the number of registrations cancelled.
+ */
+export async function cancelAllForEvent(tx: Db, eventId: string, now: Date): Promise<number> {
+  const event = await repo.lockEvent(tx, eventId);
+  if (!event) return 0;
+  // Before the registrations change: the notifications module tells whoever is still registered or waitlisted.
+  await notifyEventCancelled(tx, event, now);
+  const live = await repo.listLiveRegistrations(tx, eventId);
+  await repo.setRegistrationStatus(
+    tx,
+    live.map((r) => r.id),
+    'cancelled',
+    now,
+  );
+  await repo.adjustEventCounts(tx, eventId, -event.registeredCount, -event.waitlistCount, now);
+  return live.length;
+}
+
+export async function getRegistration(db: Db, actor: AuthUser, id: string): Promise<RegistrationWithTickets> {
+  const view = await repo.findRegistrationView(db, id);
+  if (!view || !canSeeRegistration(actor, view)) throw notFound();
+  const [full] = await withTickets(db, [view]);
+  return full!;
+}
+
+export async function listMine(
+  db: Db,
+  user: AuthUser,
+  query: { status?: RegistrationStatus; upcoming?: boolean },
+  page: { limit: number; offset: number },
+  now: Date,
+): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
+  const { rows, total } = await repo.listRegistrationViews(
+    db,
+    { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined },
+    page,
+  );
+  return { rows: await withTickets(db, rows), total };
+}
+
+/**
+ * The registrations of one event for its organizer or staff: oldest first, as a door list reads. Without a page
+ * every row is returned (CSV export).
+ */
+export async function listForEvent(
+  db: Db,
+  actor: AuthUser,
+  eventId: string,
+  query: { status?: RegistrationStatus },
+  page?: { limit: number; offset: number },
+): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
+  const event = await repo.findEvent(db, eventId);
+  if (!event || (!event.isActive && !canManageEvent(actor, event))) throw notFound();
+  if (!canManageEvent(actor, event)) throw forbidden('Only the event organizer or staff can see its registrations.');
+  const { rows, total } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { ...page, oldestFirst: true });
+  return { rows: await withTickets(db, rows), total };
+}
+
+export type TicketState = 'valid' | 'used' | 'cancelled';
+
+export const ticketState = (lookup: TicketLookup): TicketState =>
+  lookup.registration.status === 'cancelled' ? 'cancelled' : lookup.ticket.isUsed ? 'used' : 'valid';
+
+/** A ticket for its holder, the event's organizer or staff; anyone else (and an unknown code) gets 404. */
+export async function getTicket(db: Db, actor: AuthUser, code: string): Promise<TicketLookup> {
+  const lookup = await repo.findTicketByCode(db, code.toUpperCase());
+  if (!lookup || (lookup.registration.userId !== actor.id && !canManageEvent(actor, lookup.event))) {
+    throw notFound('Ticket not found.');
+  }
+  return lookup;
+}
+
+/**
+ * Scans a ticket at the door for the event's organizer or staff. Exactly one of two simultaneous scans succeeds:
+ * the event row is locked first, as for every change to an event's seats, and the update only flips an unused
+ * ticket.
+ */
+export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date): Promise<TicketLookup> {
+  if (!actor.isOrganizer && !actor.isStaff) throw forbidden('Only organizers and staff can check tickets in.');
+  const found = await repo.findTicketByCode(db, code.toUpperCase());
+  // Another organizer's ticket is answered like an unknown code, so codes cannot be probed.
+  if (!found || !canManageEvent(actor, found.event)) throw notFound('Ticket not found.');
+  return db.transaction(async (tx) => {
+    await repo.lockEvent(tx, found.event.id);
+    const current = (await repo.findTicketByCode(tx, found.ticket.code))!;
+    if (current.registration.status === 'cancelled') {
+      throw conflict('This ticket belongs to a cancelled registration.', 'registration_cancelled');
+    }
+    const used = await repo.markTicketUsed(tx, current.ticket.id, now);
+    if (!used) {
+      throw conflict('This ticket has already been checked in.', 'already_checked_in', {
+        used_at: current.ticket.usedAt?.toISOString() ?? null,
+      });
+    }
+    return { ...current, ticket: used };
+  });
+}
+
+export type { EventRow };

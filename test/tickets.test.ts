@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent } from './helpers/events-factories.js';
+import { buildTestApp, type TestContext } from './helpers/app.js';
+import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
+import { registerFor } from './helpers/registrations-factories.js';
+
+let ctx: TestContext;
+let organizer: TestUser;
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  organizer = await createOrganizer(ctx.app);
+});
+afterAll(async () => ctx.close());
+
+const checkIn = (code: string, user: TestUser) =>
+  ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: authHeader(ctx.app, user.id), payload: { code } });
+const getTicket = (code: string, user: TestUser) =>
+  ctx.app.inject({ method: 'GET', url: `/tickets/${encodeURIComponent(code)}/`, headers: authHeader(ctx.app, user.id) });
+
+/** A registered holder with `quantity` tickets at a fresh event of `organizer`. */
+async function ticketHolder(quantity = 2) {
+  const event = await createEvent(ctx.app, organizer, { title: 'Door Test' });
+  const holder = await createUser(ctx.app);
+  const res = await registerFor(ctx.app, holder, event.id, quantity);
+  expect(res.statusCode).toBe(201);
+  const reg = res.json();
+  return { event, holder, reg, codes: reg.ticket_instances.map((t: { code: string }) => t.code) as string[] };
+}
+
+describe('POST /tickets/check-in/', () => {
+  it('checks a ticket in once, returning ticket, seat, holder and event; a second scan is 409 with used_at', async () => {
+    const { event, holder, reg, codes } = await ticketHolder();
+    const res = await checkIn(codes[1]!, organizer);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({
+      id: reg.ticket_instances[1].id,
+      code: codes[1],
+      seat: 2,
+      is_used: true,
+      used_at: '2030-01-01T00:00:00.000Z',
+      status: 'used',
+      registration: reg.id,
+      holder: { id: holder.id, username: holder.username },
+      event: { id: event.id, title: 'Door Test', date_time: event.dateTime.toISOString() },
+    });
+
+    ctx.clock.advance(60_000);
+    const again = await checkIn(codes[1]!, organizer);
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({
+      detail: 'This ticket has already been checked in.',
+      code: 'already_checked_in',
+      used_at: '2030-01-01T00:00:00.000Z',
+    });
+    // The other seat is still valid, and the registration shows which seat was used.
+    expect((await getTicket(codes[0]!, holder)).json()).toMatchObject({ status: 'valid', is_used: false });
+    const seen = await ctx.app.inject({ url: `/registrations/${reg.id}/`, headers: authHeader(ctx.app, holder.id) });
+    expect(seen.json().ticket_instances.map((t: { is_used: boolean }) => t.is_used)).toEqual([false, true]);
+  });
+
+  it('refuses a cancelled registration’s ticket with 409 and an unknown code with 404', async () => {
+    const { holder, reg, codes } = await ticketHolder(1);
+    const cancelled = await ctx.app.inject({
+      method: 'POST',
+      url: `/registrations/${reg.id}/cancel/`,
+      headers: authHeader(ctx.app, holder.id),
+    });
+    expect(cancelled.statusCode).toBe(200);
+    const res = await checkIn(codes[0]!, organizer);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'registration_cancelled' });
+    expect((await getTicket(codes[0]!, holder)).json()).toMatchObject({ status: 'cancelled', is_used: false });
+
+    const unknown = await checkIn('EVT-0000000000AA-1', organizer);
+    expect(unknown.statusCode).toBe(404);
+    expect((await checkIn('', organizer)).statusCode).toBe(400);
+  });
+
+  it('answers 404 to an organizer of another event, 403 to a non-organizer, and lets staff check in', async () => {
+    const { codes } = await ticketHolder(2);
+    const otherOrganizer = await createOrganizer(ctx.app);
+    const other = await checkIn(codes[0]!, otherOrganizer);
+    expect(other.statusCode).toBe(404);
+    expect(other.json()).toEqual({ detail: 'Ticket not found.', code: 'not_found' });
+    expect((await checkIn(codes[0]!, await createUser(ctx.app))).statusCode).toBe(403);
+    expect((await ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', payload: { code: codes[0] } })).statusCode).toBe(401);
+    // Nothing above marked it used.
+    const staff = await createStaff(ctx.app);
+    expect((await checkIn(codes[0]!, staff)).statusCode).toBe(200);
+  });
+
+  it('accepts a code typed in lower case', async () => {
+    const { codes } = await ticketHolder(1);
+    expect((await checkIn(codes[0]!.toLowerCase(), organizer)).statusCode).toBe(200);
+  });
+});
+
+describe('GET /tickets/<code>/', () => {
+  it('shows the ticket to its holder, the organizer and staff; 404 to anyone else', async () => {
+    const { holder, codes } = await ticketHolder(1);
+    for (const reader of [holder, organizer, await createStaff(ctx.app)]) {
+      const res = await getTicket(codes[0]!, reader);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ code: codes[0], status: 'valid', holder: { id: holder.id } });
+    }
+    for (const reader of [await createUser(ctx.app), await createOrganizer(ctx.app)]) {
+      expect((await getTicket(codes[0]!, reader)).statusCode).toBe(404);
+    }
+    expect((await getTicket('EVT-NOPE', holder)).statusCode).toBe(404);
+  });
+});
