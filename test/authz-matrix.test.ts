@@ -60,6 +60,18 @@ async function userNotification() {
   );
   return row!;
 }
+/** `user`'s two-seat registration, made through the API, on a fresh event of the organizer's. */
+async function userRegistration(): Promise<{ id: string; ticket_instances: { code: string }[] }> {
+  const fresh = await insertEvent(ctx.app.db, people.organizer.id);
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/registrations/',
+    headers: people.user.auth,
+    payload: { event: fresh.id, quantity: 2 },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
 const eventBody = () => ({
   title: `Concert ${suffix()}`,
   location: 'Main hall',
@@ -86,6 +98,7 @@ const everyone = (status: number) => Object.fromEntries(ACTORS.map((a) => [a, st
 const signedIn = (status: number, anonymous = 401) => ({ ...everyone(status), anonymous });
 const staffOnly = (status: number) => ({ anonymous: 401, user: 403, organizer: 403, otherOrganizer: 403, staff: status });
 const ownerOrStaff = (status: number) => ({ anonymous: 401, user: 403, organizer: status, otherOrganizer: 403, staff: status });
+const holderOrganizerStaff = (status: number) => ({ anonymous: 401, user: status, organizer: status, otherOrganizer: 404, staff: status });
 const ownOnly = (status: number) => ({ anonymous: 401, user: status, organizer: 404, otherOrganizer: 404, staff: 404 });
 
 async function refreshTokenOf(who: TestUser): Promise<string> {
@@ -219,6 +232,39 @@ const rows: Row[] = [
     call: async () => ({ url: `/notifications/${(await userNotification()).id}/` }),
     expect: ownOnly(204),
   },
+  // Registrations and tickets: the holder, the event's organizer and staff; any other organizer sees nothing.
+  {
+    route: 'POST /registrations/',
+    call: async () => ({ url: '/registrations/', payload: { event: (await insertEvent(ctx.app.db, people.organizer.id)).id, quantity: 1 } }),
+    expect: signedIn(201),
+  },
+  { route: 'GET /registrations/mine/', call: () => ({ url: '/registrations/mine/' }), expect: signedIn(200) },
+  {
+    route: 'GET /registrations/{id}/',
+    call: async () => ({ url: `/registrations/${(await userRegistration()).id}/` }),
+    expect: holderOrganizerStaff(200),
+  },
+  {
+    route: 'POST /registrations/{id}/cancel/',
+    call: async () => ({ url: `/registrations/${(await userRegistration()).id}/cancel/` }),
+    expect: holderOrganizerStaff(200),
+  },
+  {
+    route: 'GET /events/{id}/registrations/',
+    call: () => ({ url: `/events/${event.id}/registrations/` }),
+    expect: ownerOrStaff(200),
+  },
+  {
+    route: 'GET /tickets/{code}/',
+    call: async () => ({ url: `/tickets/${(await userRegistration()).ticket_instances[0]!.code}/` }),
+    expect: holderOrganizerStaff(200),
+  },
+  {
+    route: 'POST /tickets/check-in/',
+    call: async () => ({ url: '/tickets/check-in/', payload: { code: (await userRegistration()).ticket_instances[0]!.code } }),
+    expect: { anonymous: 401, user: 403, organizer: 200, otherOrganizer: 404, staff: 200 },
+  },
+
   { route: 'POST /notifications/stream-ticket/', call: () => ({ url: '/notifications/stream-ticket/' }), expect: signedIn(201) },
   {
     // An open stream never ends, so only refusals are checked here: a forged ticket, whoever presents it
