@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
@@ -42,6 +42,8 @@ export interface AppOptions {
   clock?: Clock;
 }
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export const API_VERSION = '0.1.0';
 
 /** Builds the whole API on an open database. Used by server.ts, by the tests and by the OpenAPI exporter. */
@@ -49,14 +51,30 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   if (!config.jwtSecret) throw new Error('buildApp needs config.jwtSecret');
   const app = Fastify({
     logger: { level: config.logLevel },
-    trustProxy: config.trustProxy,
+    // Fastify takes a hop count too, but its types do not say so: as a function it is the same rule.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
+    // A client that trickles its headers or body (slowloris) is cut off once these expire. Node checks the
+    // deadlines every connectionsCheckingInterval (30 s by default), so check often enough to honour them.
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(config.headersTimeoutMs / 4))),
+    },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route runs: a malformed (%-encoding) or over-long path segment names
+    // no object, so it answers like a non-uuid id does (404), in the API's error shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+      }
+      return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
+    },
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

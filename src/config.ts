@@ -27,10 +27,17 @@ export interface Config {
   reminderLeadSeconds: number;
   webConcurrency: number;
   dbPoolSize: number;
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For hops to believe (Fastify's trustProxy): false, true (every hop: only when nothing
+   * but the proxy can reach the API), a number of proxy hops, or a list of proxy addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
   keepAliveTimeoutMs: number;
+  /** Whole request (headers and body) must arrive within this; also the idle timeout of a socket. */
   requestTimeoutMs: number;
+  /** Headers must arrive within this (slowloris guard); at most requestTimeoutMs. */
+  headersTimeoutMs: number;
   /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
   jobPollSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
@@ -59,6 +66,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/[.:]/.test(raw)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return bool(env, 'TRUST_PROXY', false);
+}
+
 /** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
 export function parseDuration(name: string, raw: string | undefined, fallbackSeconds: number): number {
   if (raw === undefined || raw.trim() === '') return fallbackSeconds;
@@ -76,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
   const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
+  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1);
   const webConcurrency = int(env, 'WEB_CONCURRENCY', isProduction && databaseUrl ? os.availableParallelism() : 1, 1);
   return {
     nodeEnv,
@@ -98,10 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reminderLeadSeconds: parseDuration('REMINDER_LEAD', env.REMINDER_LEAD, 24 * 3600),
     webConcurrency,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
-    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    requestTimeoutMs,
+    headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),

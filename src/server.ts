@@ -28,6 +28,10 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // server.close() only reaps connections idle at that moment; a keep-alive connection whose request finishes
+    // later (or that was accepted but has not sent its request yet) would hold the close open until the deadline.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 200);
+    reaper.unref();
     try {
       await poller?.stop();
       await app.close();

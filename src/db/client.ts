@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -38,24 +39,76 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export class DataDirLockedError extends Error {}
 
+/** A live owner refreshes the lock's mtime every half of this; a lock left older than this is taken over. */
+const LOCK_STALE_MS = 10_000;
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+/**
+ * True when the process recorded as holding the lock is certainly gone: it ran on this host and no process has
+ * its pid any more, or it had our own pid (a restarted container, where the server is always PID 1).
+ */
+function lockOwnerIsDead(ownerFile: string): boolean {
+  let owner: LockOwner;
+  try {
+    owner = JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as LockOwner;
+  } catch {
+    return false;
+  }
+  if (owner.host !== os.hostname() || !Number.isInteger(owner.pid)) return false;
+  if (owner.pid === process.pid) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Holds `dataDir/server.lock` for the life of the process. After a crash (SIGKILL, power loss) the lock stays
+ * behind; when its owner is known to be dead we age it so proper-lockfile's stale-lock takeover (safe against
+ * two starters racing) removes it at once, instead of making a restart wait for the stale period.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockfilePath = path.join(dataDir, 'server.lock');
+  const ownerFile = path.join(dataDir, 'server.lock.owner');
+  const lock = () => lockfile.lock(dataDir, { lockfilePath, stale: LOCK_STALE_MS });
+  const locked = () =>
+    new DataDirLockedError(
+      `The data folder ${dataDir} is in use by another server process. PGlite allows one process per folder: ` +
+        'stop the other one, choose another DATA_DIR, or use PostgreSQL via DATABASE_URL. ' +
+        `(A lock left by a crashed process on another host expires ${LOCK_STALE_MS / 1000} s after it stopped.)`,
+    );
+  let release: () => Promise<void>;
+  try {
+    release = await lock();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    if (!lockOwnerIsDead(ownerFile)) throw locked();
+    const past = new Date(Date.now() - 2 * LOCK_STALE_MS);
+    fs.utimesSync(lockfilePath, past, past);
+    try {
+      release = await lock();
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'ELOCKED') throw locked();
+      throw again;
+    }
+  }
+  fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname() } satisfies LockOwner));
+  return release;
+}
+
 /**
  * Opens PGlite in `dataDir`. PGlite is single-process and takes no lock of its own, so we hold one: a second
  * server on the same folder stops with a clear message instead of corrupting the data.
  */
 export async function openPglite(dataDir: string): Promise<Database> {
   fs.mkdirSync(dataDir, { recursive: true });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dataDir, { lockfilePath: path.join(dataDir, 'server.lock'), stale: 15_000 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new DataDirLockedError(
-        `The data folder ${dataDir} is in use by another server process. PGlite allows one process per folder: ` +
-          'stop the other one, choose another DATA_DIR, or use PostgreSQL via DATABASE_URL.',
-      );
-    }
-    throw err;
-  }
+  const release = await lockDataDir(dataDir);
   const client = await PGlite.create(path.join(dataDir, 'pgdata'), { extensions: pgliteExtensions });
   return wrapPglite(client, release);
 }
@@ -78,8 +131,11 @@ export function wrapPglite(client: PGlite, release?: () => Promise<void>): Datab
 
 export function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
-  // An idle client losing its server (restart, failover) must not crash the process; the pool replaces it.
+  // A client losing its server (restart, failover) must not crash the process. The pool handles idle clients;
+  // a checked-out one (inside a transaction) emits 'error' with nobody listening unless we listen here. Its
+  // pending and next queries fail (answered 503 by the error handler) and the pool discards it on release.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
     db,

@@ -1,15 +1,18 @@
 import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { notFound } from './errors.js';
+import { ValidationError, notFound } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /** Query parameters every list accepts; spread into a route's querystring schema. */
+/** Bounded so the offset stays a small finite bigint. */
+const MAX_PAGE = 2_147_483_647;
+
 export const PaginationQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, description: 'Page number, from 1.' })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'Page number, from 1.' })),
   page_size: Type.Optional(
-    Type.Integer({ minimum: 1, description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` }),
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` }),
   ),
 };
 
@@ -32,6 +35,8 @@ export interface PageWindow {
 /** Larger page sizes are capped, not refused, as the reference framework's max_page_size does. */
 export function pageWindow(query: { page?: number; page_size?: number }): PageWindow {
   const page = query.page ?? 1;
+  // Ajv coerces "1e309" to Infinity and lets it through as an integer; the database would choke on the offset.
+  if (!Number.isSafeInteger(page) || page > MAX_PAGE) throw ValidationError.field('page', 'A valid integer is required.');
   const pageSize = Math.min(query.page_size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
 }

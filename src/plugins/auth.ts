@@ -27,6 +27,8 @@ declare module 'fastify' {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const invalidToken = () =>
   new ApiError(401, 'Given token not valid for any token type', 'token_not_valid', {
     'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"',
@@ -46,13 +48,14 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
   /** Resolves a token to an active user; the user row is read each time so deactivation takes effect at once. */
   async function userFromToken(token: string): Promise<AuthUser> {
     const claims = opts.tokens.read(token, 'access', app.clock.now());
-    if (!claims) throw invalidToken();
+    // A subject that is not a uuid cannot be ours (and would be a type error in the query, not a 401).
+    if (!claims || !UUID.test(claims.sub)) throw invalidToken();
     const row = await findUserById(app.db, claims.sub);
     if (!row || !row.isActive) throw invalidToken();
     return { id: row.id, email: row.email, username: row.username, isOrganizer: row.isOrganizer, isStaff: row.isStaff };
   }
 
-  app.decorate('auth', {
+  const auth = {
     required: async (request: FastifyRequest) => {
       const token = bearerToken(request);
       if (!token) throw notAuthenticated();
@@ -62,6 +65,19 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
       const token = bearerToken(request);
       if (token) request.user = await userFromToken(token);
     },
+  };
+  app.decorate('auth', auth);
+
+  // Routes declare `preHandler: app.auth.required`; run it first instead (onRequest), as the reference framework
+  // authenticates before it parses or validates: an anonymous caller gets 401, not a 400 about a body it
+  // was never allowed to send, nor 413/415 for it.
+  const authHooks = new Set<unknown>([auth.required, auth.optional]);
+  app.addHook('onRoute', (route) => {
+    const preHandler = route.preHandler === undefined ? [] : [route.preHandler].flat();
+    const moved = preHandler.filter((hook) => authHooks.has(hook));
+    if (moved.length === 0) return;
+    route.preHandler = preHandler.filter((hook) => !authHooks.has(hook));
+    route.onRequest = [...moved, ...(route.onRequest === undefined ? [] : [route.onRequest].flat())] as typeof route.onRequest;
   });
 });
 

@@ -74,6 +74,28 @@ export function fieldErrorsFromAjv(issues: AjvIssue[]): FieldErrors {
   return fields;
 }
 
+const UNREACHABLE_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|Cannot use a pool after calling end/;
+
+/**
+ * The database is down or restarting, as the error reports it anywhere along its cause chain (Drizzle wraps
+ * driver errors): connection classes 08 and 57P0x (admin/crash shutdown, starting up), socket errors, and
+ * node-postgres' own messages for a dead or closing connection.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const pgCode = pgErrorCode(error);
+  if (pgCode && /^(08|57P0)/.test(pgCode)) return true;
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && UNREACHABLE_CODES.includes(code)) return true;
+    if (typeof message === 'string' && UNREACHABLE_MESSAGES.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
@@ -109,13 +131,7 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       return reply.code(status).send({ detail, code: (error.code ?? 'bad_request').toLowerCase() });
     }
     // Lost database connections (restart, failover) are an outage, not a bug: 503 lets clients retry.
-    const pgCode = pgErrorCode(error);
-    const nodeCode = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
-    if (
-      (pgCode && /^(08|57P0)/.test(pgCode)) ||
-      ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(nodeCode ?? '') ||
-      /Connection terminated|timeout exceeded when trying to connect/.test(String(error.message))
-    ) {
+    if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable');
       return reply.code(503).header('Retry-After', '5').send({ detail: 'Service temporarily unavailable.', code: 'unavailable' });
     }

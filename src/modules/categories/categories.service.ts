@@ -78,7 +78,9 @@ export async function updateCategory(db: Db, actor: AuthUser, id: string, change
   assertStaff(actor);
   const name = changes.name?.trim();
   if (name === '') throw ValidationError.field('name', 'This field may not be blank.');
-  await getCategory(db, id);
+  const current = await getCategory(db, id);
+  // An empty PATCH changes nothing (an UPDATE with no columns is not valid SQL).
+  if (name === undefined && changes.slug === undefined) return current;
   await assertUnique(db, { name, slug: changes.slug }, id);
   try {
     const row = await repo.updateCategory(db, id, { name, slug: changes.slug });

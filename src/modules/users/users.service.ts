@@ -90,12 +90,15 @@ export interface ProfileChanges {
 
 export async function updateProfile(db: Db, userId: string, changes: ProfileChanges): Promise<UserRow> {
   await assertIdentityFree(db, changes, userId);
+  const values = { email: changes.email, username: changes.username, isOrganizer: changes.is_organizer };
+  // An empty PATCH changes nothing (an UPDATE with no columns is not valid SQL).
+  if (Object.values(values).every((v) => v === undefined)) {
+    const current = await repo.findUserById(db, userId);
+    if (!current) throw notFound();
+    return current;
+  }
   try {
-    const updated = await repo.updateUser(db, userId, {
-      email: changes.email,
-      username: changes.username,
-      isOrganizer: changes.is_organizer,
-    });
+    const updated = await repo.updateUser(db, userId, values);
     if (!updated) throw notFound();
     return updated;
   } catch (err) {
