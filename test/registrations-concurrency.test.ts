@@ -12,7 +12,7 @@ import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
 import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
 import { insertManyUsers, readEvent } from './helpers/registrations-factories.js';
-import { startServerProcess, type ServerProcess } from './helpers/server-processes.js';
+import { startServer, type ServerProcess } from './helpers/server-process.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -24,7 +24,8 @@ beforeAll(async () => {
   organizer = await createOrganizer(ctx.app);
   if (onPostgres) {
     const url = ctx.database.url!;
-    servers.push(...(await Promise.all([startServerProcess(url, ctx.config.jwtSecret), startServerProcess(url, ctx.config.jwtSecret)])));
+    const env = { DATABASE_URL: url, JWT_SECRET: ctx.config.jwtSecret, NODE_ENV: 'test' };
+    servers.push(...(await Promise.all([startServer(env), startServer(env)])));
   }
 }, 120_000);
 
@@ -52,7 +53,7 @@ async function send(call: Call, i: number): Promise<Answer> {
   const headers: Record<string, string> = { ...authHeader(ctx.app, call.userId), ...call.headers };
   if (servers.length > 0) {
     if (call.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${servers[i % servers.length]!.url}${call.url}`, {
+    const res = await fetch(`${servers[i % servers.length]!.baseUrl}${call.url}`, {
       method: call.method,
       headers,
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
