@@ -40,6 +40,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** Seconds between scans of the scheduled-job table; 0 disables the scheduler in this process. */
   jobPollSeconds: number;
+  /** Seconds an event list's total `count` may be reused for the same filters; 0 counts every request. */
+  listCountCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs,
     headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
+    listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };

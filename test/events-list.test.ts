@@ -227,3 +227,27 @@ describe('ordering', () => {
     }
   });
 });
+
+describe('list totals cache (LIST_COUNT_CACHE_SECONDS)', () => {
+  it('reuses a total for the same filters within its lifetime, never across filters, and recounts after', async () => {
+    const cached = await buildTestApp({ env: { LIST_COUNT_CACHE_SECONDS: '2' }, database: ctx.database, clock: ctx.clock });
+    try {
+      const organizerOfCache = await createOrganizer(cached.app);
+      const location = `Cachetown-${Date.now()}`;
+      const list = async (query: string) =>
+        (await cached.app.inject({ url: `/events/?location=${location}${query}` })).json() as { count: number; results: unknown[] };
+
+      await createEvent(cached.app, organizerOfCache, { location });
+      expect((await list('')).count).toBe(1);
+      await createEvent(cached.app, organizerOfCache, { location });
+      const within = await list('');
+      expect(within.count).toBe(1); // the total lags for up to two seconds...
+      expect(within.results).toHaveLength(2); // ...but the page itself is always fresh
+      expect((await list('&has_seats=true')).count).toBe(2); // other filters count on their own
+      ctx.clock.advance(2_100);
+      expect((await list('')).count).toBe(2);
+    } finally {
+      await cached.close();
+    }
+  });
+});

@@ -101,8 +101,13 @@ export async function listEvents(
   ordering: Ordering,
   limit: number,
   offset: number,
+  knownTotal?: number,
 ): Promise<{ rows: EventRow[]; total: number }> {
   const where = whereClause(filter);
+  if (knownTotal !== undefined) {
+    const rows = await db.select().from(events).where(where).orderBy(...orderings[ordering]).limit(limit).offset(offset);
+    return { rows, total: knownTotal };
+  }
   // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
   const page = await db
     .select({ event: events, total: sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number) })

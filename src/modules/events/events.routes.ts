@@ -39,6 +39,7 @@ const tags = ['events'];
 const bearer = [{ bearerAuth: [] }];
 
 const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const listCounts = new events.ListCountCache(app.config.listCountCacheSeconds, app.clock);
   app.get(
     '/events/',
     {
@@ -54,7 +55,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await events.listEvents(app.db, request.query, window, app.clock.now());
+      const { rows, total } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
       return paginated(request, window, total, rows.map(toEventResponse));
     },
   );

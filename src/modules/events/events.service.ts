@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
@@ -214,15 +216,41 @@ async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<Ev
   return filter;
 }
 
+/**
+ * Totals of recent list queries by their filters. Counting every matching row costs far more than reading one
+ * page (70 ms against 8 ms over 90,000 upcoming events), so a total may be reused for a couple of seconds.
+ */
+export class ListCountCache {
+  private readonly cache: LRUCache<string, number> | undefined;
+  constructor(ttlSeconds: number, clock: Clock) {
+    if (ttlSeconds > 0) {
+      this.cache = new LRUCache({ max: 1_000, ttl: ttlSeconds * 1000, ttlResolution: 0, perf: { now: () => clock.now().getTime() } });
+    }
+  }
+  get(key: string): number | undefined {
+    return this.cache?.get(key);
+  }
+  set(key: string, total: number): void {
+    this.cache?.set(key, total);
+  }
+}
+
 export async function listEvents(
   db: Db,
   query: EventListQuery,
   page: { limit: number; offset: number },
   now: Date,
+  counts?: ListCountCache,
 ): Promise<{ rows: EventRow[]; total: number }> {
   const filter = await eventFilter(db, query, now);
   if (!filter) return { rows: [], total: 0 };
-  return repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
+  // The filters, not "now": a total may lag by the cache's lifetime, never mix two filters.
+  const { page: _page, page_size: _pageSize, ordering: _ordering, ...filters } = query;
+  const key = JSON.stringify(filters);
+  const cachedTotal = counts?.get(key);
+  const result = await repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset, cachedTotal);
+  if (cachedTotal === undefined) counts?.set(key, result.total);
+  return result;
 }
 
 /** The caller's own events, past and cancelled ones included. */
