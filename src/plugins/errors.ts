@@ -96,7 +96,40 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+const NULL_CHARACTER_MESSAGE = 'Null characters are not allowed.';
+
+/**
+ * Where a NUL character hides in a request part, as a field path (`title`, `tags.0`), or undefined when there is
+ * none. PostgreSQL text cannot hold U+0000, so such a value would fail in the database as a 500; the reference
+ * framework rejects it up front with the same message on every string field.
+ */
+export function nullCharacterPath(value: unknown): string | undefined {
+  // Iterative: a hostile body may nest thousands of levels deep, which recursion would not survive.
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length) {
+    const [current, path] = pending.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return path || 'non_field_errors';
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, inner] of Object.entries(current)) {
+        if (key.includes('\u0000')) return path || 'non_field_errors';
+        pending.push([inner, path ? `${path}.${key}` : key]);
+      }
+    }
+  }
+  return undefined;
+}
+
 export default fp(async function errorsPlugin(app: FastifyInstance) {
+  // Before schema validation, so every route gets it without declaring a pattern on each string.
+  app.addHook('preValidation', async (request, reply) => {
+    if (nullCharacterPath(request.params)) {
+      return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+    }
+    const field = nullCharacterPath(request.query) ?? nullCharacterPath(request.body);
+    if (field) return reply.code(400).send({ [field]: [NULL_CHARACTER_MESSAGE] });
+  });
+
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
   });
@@ -129,6 +162,10 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
               ? `Unsupported media type "${request.headers['content-type'] ?? ''}" in request.`
               : error.message;
       return reply.code(status).send({ detail, code: (error.code ?? 'bad_request').toLowerCase() });
+    }
+    // Backstop for a NUL that reached the database some other way (22021: invalid byte sequence).
+    if (pgErrorCode(error) === '22021') {
+      return reply.code(400).send({ detail: NULL_CHARACTER_MESSAGE, code: 'invalid' });
     }
     // Lost database connections (restart, failover) are an outage, not a bug: 503 lets clients retry.
     if (isDatabaseUnavailable(error)) {
