@@ -5,7 +5,7 @@
 //                    [--connections=32] [--load=auto|wrk|autocannon]
 //
 // --load=auto (the default) drives load with wrk (-t2) when it is installed, autocannon otherwise; the registration
-// race always uses autocannon, which can send an exact number of requests.
+// race, an exact number of requests, always uses the load process's own keep-alive client (bench/load.ts).
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is only used to CREATE and
 // DROP a scratch database bench_<pid>; the server runs on that one with WEB_CONCURRENCY=2. PGlite: a temporary
@@ -332,7 +332,7 @@ async function runScenario(
     baseUrl,
     method,
     requests,
-    // autocannon refuses more connections than requests when sending a fixed amount.
+    // More connections than requests would leave some idle.
     connections: scenario.once ? Math.min(connections, requests.length) : connections,
     ...(scenario.once
       ? { amount: requests.length }
@@ -357,7 +357,7 @@ async function runScenario(
       const { algorithm: _algorithm, ...params } = ARGON2_PARAMS;
       result.notes.push(`argon2id m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}`);
     }
-    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} connections${tool === 'wrk' ? ', autocannon' : ''}`);
+    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} keep-alive connections, timed to the last answer`);
     else if (spec.durationSeconds !== durationSeconds) result.notes.push(`${spec.durationSeconds} s run`);
     log(`${db}: ${scenario.id}: ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
     return result;
@@ -442,14 +442,14 @@ async function main(): Promise<void> {
 
 function loadGeneratorName(): string {
   const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
-  if (tool === 'autocannon') return `autocannon ${autocannonVersion} (separate process)`;
+  if (tool === 'autocannon') return `autocannon ${autocannonVersion} (the race: a fixed-amount node:http client), separate process`;
   let wrkVersion = '';
   try {
     execFileSync('wrk', ['--version'], { encoding: 'utf8' });
   } catch (err) {
     wrkVersion = /wrk (\S+)/.exec(String((err as { stdout?: string }).stdout ?? ''))?.[1] ?? '';
   }
-  return `wrk ${wrkVersion} -t2 (the race: autocannon ${autocannonVersion}), separate processes`;
+  return `wrk ${wrkVersion} -t2 (the race: a fixed-amount node:http client), separate processes`;
 }
 
 function gitDescribe(): string {

@@ -176,6 +176,8 @@ describe('cancelling and the waiting list', () => {
     expect([b, c, d, e].map((r) => r!.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted', 'waitlisted']);
     const positions = await Promise.all([b, c, d, e].map(async (r) => (await get(`/registrations/${r!.id}/`, r!.user)).json()));
     expect(positions.map((p) => p.waitlist_position)).toEqual([1, 2, 3, 4]);
+    // The POST answered each its place too (it once said 1 to everyone: a bare column name in the CTE's subquery).
+    expect([b, c, d, e].map((r) => r!.waitlistPosition)).toEqual([1, 2, 3, 4]);
     expect(await readEvent(ctx.app, event.id)).toMatchObject({ registeredCount: 5, waitlistCount: 4 });
 
     ctx.clock.advance(HOUR);

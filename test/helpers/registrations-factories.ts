@@ -56,14 +56,14 @@ export async function registerInTurn(
   clock: ManualClock,
   eventId: string,
   quantities: number[],
-): Promise<{ user: TestUser; id: string; status: string }[]> {
-  const out: { user: TestUser; id: string; status: string }[] = [];
+): Promise<{ user: TestUser; id: string; status: string; waitlistPosition: number | null }[]> {
+  const out: { user: TestUser; id: string; status: string; waitlistPosition: number | null }[] = [];
   for (const quantity of quantities) {
     clock.advance(1000);
     const user = await createUser(app);
     const res = await registerFor(app, user, eventId, quantity);
     if (res.statusCode !== 201) throw new Error(`registration failed: ${res.statusCode} ${res.body}`);
-    out.push({ user, id: res.json().id, status: res.json().status });
+    out.push({ user, id: res.json().id, status: res.json().status, waitlistPosition: res.json().waitlist_position });
   }
   return out;
 }

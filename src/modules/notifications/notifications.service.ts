@@ -13,6 +13,8 @@ export interface NotificationInput {
   eventId: string | null;
   kind: NotificationKind;
   message: string;
+  /** When it happened, if not `now` (orders registered together in one batch keep their own times). */
+  createdAt?: Date;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function notify(db: Db, items: NotificationInput | NotificationInpu
   const list = Array.isArray(items) ? items : [items];
   return repo.insertAndPublishNotifications(
     db,
-    list.map((item) => ({ ...item, createdAt: now })),
+    list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
   );
 }
 

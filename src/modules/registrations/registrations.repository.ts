@@ -41,29 +41,34 @@ export async function adjustEventCounts(db: Db, eventId: string, seats: number, 
     .where(eq(events.id, eventId));
 }
 
-export async function findLiveRegistration(db: Db, userId: string, eventId: string): Promise<RegistrationRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(registrations)
-    .where(and(eq(registrations.userId, userId), eq(registrations.eventId, eventId), ne(registrations.status, 'cancelled')))
-    .limit(1);
-  return row;
-}
-
 export async function findRegistration(db: Db, id: string): Promise<RegistrationRow | undefined> {
   const [row] = await db.select().from(registrations).where(eq(registrations.id, id)).limit(1);
   return row;
 }
 
+/** The live (registered or waitlisted) registrations some users hold for an event. */
+export async function findLiveRegistrationsOf(db: Db, eventId: string, userIds: string[]): Promise<RegistrationRow[]> {
+  if (userIds.length === 0) return [];
+  return db
+    .select()
+    .from(registrations)
+    .where(and(eq(registrations.eventId, eventId), inArray(registrations.userId, userIds), ne(registrations.status, 'cancelled')));
+}
+
+export type NewRegistration = typeof registrations.$inferInsert & { status: RegistrationStatus; quantity: number; updatedAt: Date };
+
 /**
- * Inserts the order unless the user already holds a live registration for the event (undefined then) and, in the
- * same statement, adds its seats (registered) or its place in the queue (waitlisted) to the event's counts and
- * reads its waitlist position: one round trip while the caller holds the event's row lock.
+ * Inserts orders for one event, skipping any user who already holds a live registration for it, and in the same
+ * statement adds their seats (registered) and queue places (waitlisted) to the event's counts: one round trip
+ * while the caller holds the event's row lock. `waitlistPosition` counts only the orders that were waitlisted
+ * before this statement (its snapshot does not see the rows it inserts); the caller adds the new ones ahead.
  */
-export async function insertCountedRegistration(
+export async function insertCountedRegistrations(
   db: Db,
-  values: typeof registrations.$inferInsert & { status: RegistrationStatus; quantity: number; updatedAt: Date },
-): Promise<(RegistrationRow & { waitlistPosition: number | null }) | undefined> {
+  eventId: string,
+  values: NewRegistration[],
+): Promise<Array<RegistrationRow & { waitlistPosition: number | null }>> {
+  if (values.length === 0) return [];
   const inserted = db.$with('inserted').as(
     db
       .insert(registrations)
@@ -74,23 +79,25 @@ export async function insertCountedRegistration(
       })
       .returning(),
   );
-  const seats = values.status === 'registered' ? values.quantity : 0;
+  const fromInserted = sql.identifier('inserted');
   const counted = db.$with('counted').as(
     db
       .update(events)
       .set({
-        registeredCount: sql`${events.registeredCount} + ${seats}`,
-        waitlistCount: sql`${events.waitlistCount} + ${seats === 0 ? 1 : 0}`,
-        updatedAt: values.updatedAt,
+        registeredCount: sql`${events.registeredCount} + (select coalesce(sum(quantity) filter (where status = 'registered'), 0)::int from ${fromInserted})`,
+        waitlistCount: sql`${events.waitlistCount} + (select count(*) filter (where status = 'waitlisted')::int from ${fromInserted})`,
+        updatedAt: sql`(select max(updated_at) from ${fromInserted})`,
       })
-      .where(sql`${events.id} = (select ${sql.identifier('event_id')} from ${sql.identifier('inserted')})`),
+      .where(and(eq(events.id, eventId), sql`exists (select 1 from ${fromInserted})`)),
   );
-  // The statement's snapshot does not see the row it inserts, so the position counts only the orders ahead.
-  const [row] = await db
+  // Qualified by hand: Drizzle renders a CTE's columns bare, and bare names inside the subquery would mean `ahead`'s.
+  const column = (name: string) => sql`${fromInserted}.${sql.identifier(name)}`;
+  const position = positionInQueue({ id: column('id'), eventId: column('event_id'), status: column('status'), createdAt: column('created_at') });
+  const rows = await db
     .with(inserted, counted)
-    .select({ registration: inserted._.selectedFields, waitlistPosition: positionInQueue(inserted) })
+    .select({ registration: inserted._.selectedFields, waitlistPosition: position })
     .from(inserted);
-  return row && { ...(row.registration as RegistrationRow), waitlistPosition: row.waitlistPosition };
+  return rows.map((row) => ({ ...(row.registration as RegistrationRow), waitlistPosition: row.waitlistPosition }));
 }
 
 export async function setRegistrationStatus(

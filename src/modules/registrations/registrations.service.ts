@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { RegistrationStatus } from '../../db/schema.js';
 import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
-import { KeyedQueue } from '../../lib/keyed-queue.js';
+import { KeyedBatcher, type BatchOutcome } from '../../lib/keyed-batcher.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import { notify, notifyEventCancelled } from '../notifications/notifications.service.js';
 import * as repo from './registrations.repository.js';
@@ -17,23 +17,27 @@ export interface RegistrationWithTickets extends RegistrationView {
 const CODE_ATTEMPTS = 5;
 
 /**
- * Registrations for one event enter its locking transaction two at a time per process (one holds the row lock,
- * one waits right behind it); the rest of a rush waits here instead of holding pooled connections.
+ * Issues one ticket per seat of each registration, created at `now` (default: when its registration was). A code
+ * that collides with an existing one is drawn again.
  */
-const registrationQueue = new KeyedQueue(2);
-
-/** Issues one ticket per seat; a code that collides with an existing one is drawn again. */
-async function issueTickets(tx: Db, registration: RegistrationRow, now: Date): Promise<TicketRow[]> {
+async function issueTickets(tx: Db, orders: RegistrationRow[], now?: Date): Promise<TicketRow[]> {
   const issued: TicketRow[] = [];
-  let seats = Array.from({ length: registration.quantity }, (_, i) => i + 1);
+  let seats = orders.flatMap((order) =>
+    Array.from({ length: order.quantity }, (_, i) => ({
+      registrationId: order.id,
+      eventId: order.eventId,
+      seat: i + 1,
+      createdAt: order.createdAt,
+    })),
+  );
   for (let attempt = 0; attempt < CODE_ATTEMPTS && seats.length > 0; attempt++) {
     const rows = await repo.insertTicketsSkippingTakenCodes(
       tx,
-      seats.map((seat) => ({ registrationId: registration.id, eventId: registration.eventId, seat, code: ticketCode(seat), createdAt: now })),
+      seats.map((seat) => ({ ...seat, code: ticketCode(seat.seat), createdAt: now ?? seat.createdAt })),
     );
     issued.push(...rows);
-    const done = new Set(rows.map((r) => r.seat));
-    seats = seats.filter((seat) => !done.has(seat));
+    const done = new Set(rows.map((r) => `${r.registrationId}:${r.seat}`));
+    seats = seats.filter((seat) => !done.has(`${seat.registrationId}:${seat.seat}`));
   }
   if (seats.length > 0) throw new Error('Could not draw a free ticket code; the random source is broken.');
   return issued.sort((a, b) => a.seat - b.seat);
@@ -67,9 +71,16 @@ const messages = {
   cancelledByOrganizer: (title: string) => `Your registration for ${title} has been cancelled by the organizer.`,
 };
 
+export interface Order {
+  user: AuthUser;
+  quantity: number;
+  /** When the request arrived: its registration's created_at, and what "the event has started" is judged by. */
+  now: Date;
+}
+
 /**
  * Registers `user` for `quantity` seats. All seats are taken if they are all free; otherwise the whole order joins
- * the waiting list, without tickets. The event row is locked first, so concurrent orders are served one at a time.
+ * the waiting list, without tickets. Concurrent orders for one event are group-committed (see registerOrders).
  */
 export async function register(
   db: Db,
@@ -77,41 +88,111 @@ export async function register(
   input: { eventId: string; quantity: number },
   now: Date,
 ): Promise<RegistrationWithTickets> {
-  // The answer is built inside the transaction from what it already holds: under a rush every extra trip to the
-  // pool would queue behind all the other waiting requests.
-  return registrationQueue.run(input.eventId, () => db.transaction(async (tx) => {
-    const event = await repo.lockEvent(tx, input.eventId);
-    if (!event) throw ValidationError.field('event', `Invalid pk "${input.eventId}" - object does not exist.`);
-    if (!event.isActive) throw badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
-    if (event.dateTime.getTime() <= now.getTime()) {
-      throw badRequest('This event has already started; registration is closed.', 'event_started');
-    }
-    const fits = input.quantity <= event.capacity - event.registeredCount;
-    const status: RegistrationStatus = fits ? 'registered' : 'waitlisted';
-    const registration = await repo.insertCountedRegistration(tx, {
-      userId: user.id,
-      eventId: event.id,
-      quantity: input.quantity,
-      status,
-      createdAt: now,
-      updatedAt: now,
-    });
-    if (!registration) {
-      const existing = await repo.findLiveRegistration(tx, user.id, event.id);
-      throw alreadyRegistered(existing?.status ?? 'registered');
-    }
-    const issued = fits ? await issueTickets(tx, registration, now) : [];
-    await notify(tx, { userId: user.id, eventId: event.id, kind: status, message: messages[status](event.title) }, now);
-    return {
-      ...registration,
-      eventTitle: event.title,
-      eventDateTime: event.dateTime,
-      eventOrganizerId: event.organizerId,
-      username: user.username,
-      tickets: issued,
-    };
-  }));
+  return batcherFor(db).run(input.eventId, { user, quantity: input.quantity, now });
 }
+
+/** One batcher per database: tests run several apps, each on its own database, in one process. */
+const batchers = new WeakMap<Db, KeyedBatcher<Order, RegistrationWithTickets>>();
+function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new KeyedBatcher((eventId, orders) => db.transaction((tx) => registerOrders(tx, eventId, orders)));
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}
+
+/**
+ * The seat rule, for a batch of orders on one event, in arrival order, inside one transaction that locks the
+ * event row first (so batches from every process queue on that lock and never oversell). Each order in turn takes
+ * its seats if all of them are still free, or else joins the waiting list whole, exactly as if the orders had come
+ * one transaction each; a user may hold one live registration per event. Under a rush this turns hundreds of
+ * commits into a few: the orders that arrive while one batch holds the lock form the next batch.
+ */
+export async function registerOrders(tx: Db, eventId: string, orders: Order[]): Promise<BatchOutcome<RegistrationWithTickets>[]> {
+  const event = await repo.lockEvent(tx, eventId);
+  if (!event) {
+    const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
+    return orders.map(() => ({ ok: false, error }));
+  }
+  if (!event.isActive) {
+    const error = badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    return orders.map(() => ({ ok: false, error }));
+  }
+  const existing = await repo.findLiveRegistrationsOf(
+    tx,
+    eventId,
+    orders.map((o) => o.user.id),
+  );
+  const liveStatus = new Map(existing.map((r) => [r.userId, r.status]));
+  const outcomes: BatchOutcome<RegistrationWithTickets>[] = [];
+  const accepted: Array<{ index: number; order: Order; status: RegistrationStatus }> = [];
+  let free = event.capacity - event.registeredCount;
+  orders.forEach((order, index) => {
+    const held = liveStatus.get(order.user.id);
+    if (event.dateTime.getTime() <= order.now.getTime()) {
+      outcomes[index] = { ok: false, error: badRequest('This event has already started; registration is closed.', 'event_started') };
+    } else if (held) {
+      outcomes[index] = { ok: false, error: alreadyRegistered(held) };
+    } else {
+      const status: RegistrationStatus = order.quantity <= free ? 'registered' : 'waitlisted';
+      if (status === 'registered') free -= order.quantity;
+      liveStatus.set(order.user.id, status);
+      accepted.push({ index, order, status });
+    }
+  });
+  const inserted = await repo.insertCountedRegistrations(
+    tx,
+    eventId,
+    accepted.map(({ order, status }) => ({
+      userId: order.user.id,
+      eventId,
+      quantity: order.quantity,
+      status,
+      createdAt: order.now,
+      updatedAt: order.now,
+    })),
+  );
+  const byUser = new Map(inserted.map((row) => [row.userId, row]));
+  // The statement could not see the orders it queued itself: count those ahead of each one, in the queue's order.
+  const queuedNow = inserted.filter((r) => r.status === 'waitlisted');
+  const ahead = (row: RegistrationRow) => queuedNow.filter((other) => queueOrder(other, row) < 0).length;
+  const registered = inserted.filter((r) => r.status === 'registered');
+  const tickets = await issueTickets(tx, registered);
+  await notify(
+    tx,
+    inserted.map((row) => {
+      const kind = row.status === 'registered' ? 'registered' : 'waitlisted';
+      return { userId: row.userId, eventId, kind, message: messages[kind](event.title), createdAt: row.createdAt };
+    }),
+    orders[0]!.now, // unused: every item carries its own time
+  );
+  for (const { index, order } of accepted) {
+    const row = byUser.get(order.user.id);
+    // Cannot happen while every insert for this event holds its lock; answered as what it would mean.
+    if (!row) {
+      outcomes[index] = { ok: false, error: alreadyRegistered('registered') };
+      continue;
+    }
+    outcomes[index] = {
+      ok: true,
+      value: {
+        ...row,
+        waitlistPosition: row.waitlistPosition === null ? null : row.waitlistPosition + ahead(row),
+        eventTitle: event.title,
+        eventDateTime: event.dateTime,
+        eventOrganizerId: event.organizerId,
+        username: order.user.username,
+        tickets: tickets.filter((t) => t.registrationId === row.id),
+      },
+    };
+  }
+  return outcomes;
+}
+
+/** The waiting list's order: created_at, then id (as PostgreSQL compares uuids: their lowercase hex text). */
+const queueOrder = (a: RegistrationRow, b: RegistrationRow) =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function alreadyRegistered(status: RegistrationStatus): ApiError {
   return status === 'waitlisted'
@@ -143,7 +224,7 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
     'registered',
     now,
   );
-  for (const row of rows) await issueTickets(tx, row, now);
+  await issueTickets(tx, rows, now);
   await repo.adjustEventCounts(
     tx,
     eventId,

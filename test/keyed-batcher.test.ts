@@ -1,0 +1,48 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { KeyedBatcher, type BatchOutcome } from '../src/lib/keyed-batcher.js';
+
+describe('KeyedBatcher', () => {
+  it('processes a lone item at once, then everything that arrived meanwhile as one batch, per key, in order', async () => {
+    const batches: string[][] = [];
+    const batcher = new KeyedBatcher<string, string>(async (key, items) => {
+      batches.push(items.map((i) => `${key}:${i}`));
+      await sleep(10);
+      return items.map((i) => ({ ok: true, value: i.toUpperCase() }));
+    });
+    const first = batcher.run('a', 'a1'); // a1's batch starts at once; the next ones queue behind it
+    const rest = ['a2', 'a3', 'a4'].map((i) => batcher.run('a', i));
+    const other = batcher.run('b', 'b1');
+    expect(await Promise.all([first, ...rest, other])).toEqual(['A1', 'A2', 'A3', 'A4', 'B1']);
+    expect(batches).toEqual([['a:a1'], ['b:b1'], ['a:a2', 'a:a3', 'a:a4']]);
+  });
+
+  it('never puts more than maxBatch items in one batch', async () => {
+    const sizes: number[] = [];
+    const batcher = new KeyedBatcher<number, number>(async (_key, items) => {
+      sizes.push(items.length);
+      await sleep(2);
+      return items.map((value) => ({ ok: true, value }));
+    }, 3);
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => batcher.run('k', i)));
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(sizes).toEqual([1, 3, 3, 1]);
+  });
+
+  it('fails only the items whose outcome is an error, and every item of a batch that throws; later batches still run', async () => {
+    let call = 0;
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const batcher = new KeyedBatcher<number, number>(async (_key, items): Promise<BatchOutcome<number>[]> => {
+      call++;
+      if (call === 1) await gate; // holds the first batch until the next items are queued
+      if (call === 2) throw new Error('database down');
+      return items.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n }));
+    });
+    const outcomes = [1, 2, 3].map((n) => batcher.run('k', n).then(String, (e: Error) => e.message));
+    openGate();
+    expect(await Promise.all(outcomes)).toEqual(['odd 1', 'database down', 'database down']);
+    await expect(batcher.run('k', 4)).resolves.toBe(4);
+    await expect(batcher.run('k', 5)).rejects.toThrow('odd 5');
+  });
+});

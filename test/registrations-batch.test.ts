@@ -1,0 +1,109 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events, notifications, registrations, tickets } from '../src/db/schema.js';
+import { ApiError } from '../src/lib/errors.js';
+import { registerOrders, type Order } from '../src/modules/registrations/registrations.service.js';
+import { buildTestApp, type TestContext } from './helpers/app.js';
+import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { insertEvent, insertRegistration } from './helpers/seat-rows.js';
+
+// registerOrders is the seat rule for a group-committed batch: these call it directly with batches a rush would
+// form, and check it decides exactly as one transaction per order, in arrival order, would.
+let ctx: TestContext;
+let organizer: TestUser;
+let people: TestUser[];
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  organizer = await createOrganizer(ctx.app);
+  people = await Promise.all(Array.from({ length: 6 }, () => createUser(ctx.app)));
+});
+afterAll(async () => ctx.close());
+
+const base = new Date('2030-06-01T10:00:00Z');
+const order = (user: TestUser, quantity: number, second: number): Order => ({
+  user,
+  quantity,
+  now: new Date(base.getTime() + second * 1000),
+});
+const runBatch = (eventId: string, orders: Order[]) => ctx.app.db.transaction((tx) => registerOrders(tx, eventId, orders));
+const errorCode = (outcome: { ok: boolean; error?: unknown }) => (outcome.ok ? null : (outcome.error as ApiError).code);
+
+describe('registerOrders (one batch, one transaction)', () => {
+  it('takes seats in arrival order, waitlists whole orders that do not fit, refuses a second live order per user', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 4 });
+    const [a, b, c, d] = people as [TestUser, TestUser, TestUser, TestUser];
+    const outcomes = await runBatch(event.id, [order(a, 2, 1), order(b, 3, 2), order(c, 2, 3), order(a, 1, 4), order(d, 1, 5)]);
+
+    expect(outcomes.map(errorCode)).toEqual([null, null, null, 'already_registered', null]);
+    const values = outcomes.map((o) => (o.ok ? o.value : null));
+    expect(values.map((v) => v?.status)).toEqual(['registered', 'waitlisted', 'registered', undefined, 'waitlisted']);
+    expect(values.map((v) => v?.waitlistPosition)).toEqual([null, 1, null, undefined, 2]);
+    expect(values.map((v) => v?.tickets.map((t) => t.seat))).toEqual([[1, 2], [], [1, 2], undefined, []]);
+    expect(values[0]!.createdAt).toEqual(order(a, 2, 1).now);
+
+    const [row] = await ctx.app.db.select().from(events).where(eq(events.id, event.id));
+    expect(row).toMatchObject({ registeredCount: 4, waitlistCount: 2 });
+    const stored = await ctx.app.db.select().from(registrations).where(eq(registrations.eventId, event.id));
+    expect(stored).toHaveLength(4);
+    const issued = await ctx.app.db.select().from(tickets).where(eq(tickets.eventId, event.id));
+    expect(new Set(issued.map((t) => t.code)).size).toBe(4);
+    const told = await ctx.app.db.select().from(notifications).where(eq(notifications.eventId, event.id));
+    expect(told.map((n) => `${n.userId}:${n.kind}`).sort()).toEqual(
+      [`${a.id}:registered`, `${b.id}:waitlisted`, `${c.id}:registered`, `${d.id}:waitlisted`].sort(),
+    );
+  });
+
+  it('counts orders already waiting before the batch in the positions, and refuses users who already hold one', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 1 });
+    const [a, b, c, d] = people as [TestUser, TestUser, TestUser, TestUser];
+    await insertRegistration(ctx.app.db, { userId: a.id, eventId: event.id, quantity: 1, status: 'registered' });
+    await insertRegistration(ctx.app.db, { userId: b.id, eventId: event.id, quantity: 1, status: 'waitlisted' });
+    const outcomes = await runBatch(event.id, [order(c, 1, 1), order(b, 1, 2), order(d, 1, 3), order(a, 1, 4)]);
+    expect(outcomes.map(errorCode)).toEqual([null, 'already_registered', null, 'already_registered']);
+    expect((outcomes[1]!.ok ? null : (outcomes[1]!.error as ApiError).detail)).toMatch(/waiting list/);
+    expect(outcomes.map((o) => (o.ok ? o.value.waitlistPosition : null))).toEqual([2, null, 3, null]);
+  });
+
+  it('refuses only the orders that arrived after the start, and every order for a cancelled or unknown event', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 5, dateTime: new Date(base.getTime() + 2_500) });
+    const [a, b, c] = people as [TestUser, TestUser, TestUser];
+    const outcomes = await runBatch(event.id, [order(a, 1, 1), order(b, 1, 2), order(c, 1, 3)]);
+    expect(outcomes.map(errorCode)).toEqual([null, null, 'event_started']);
+
+    await ctx.app.db.update(events).set({ isActive: false }).where(eq(events.id, event.id));
+    const closed = await runBatch(event.id, [order(c, 1, 1), order(people[3]!, 1, 1)]);
+    expect(closed.map(errorCode)).toEqual(['event_inactive', 'event_inactive']);
+
+    const unknown = await runBatch('00000000-0000-4000-8000-000000000000', [order(c, 1, 1)]);
+    expect(unknown[0]!.ok ? null : (unknown[0]!.error as { fields: unknown }).fields).toHaveProperty('event');
+  });
+});
+
+describe('POST /registrations/ under a rush in one process', () => {
+  it('group-commits concurrent orders and still sells exactly the capacity, with one answer per request', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 7 });
+    const crowd = await Promise.all(Array.from({ length: 30 }, () => createUser(ctx.app)));
+    const quantities = crowd.map((_, i) => (i % 3) + 1);
+    const responses = await Promise.all(
+      crowd.map((user, i) =>
+        ctx.app.inject({
+          method: 'POST',
+          url: '/registrations/',
+          headers: authHeader(ctx.app, user.id),
+          payload: { event: event.id, quantity: quantities[i] },
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode).every((s) => s === 201)).toBe(true);
+    const bodies = responses.map((r) => r.json() as { status: string; quantity: number; ticket_instances: unknown[]; user: string });
+    expect(bodies.map((b) => b.user)).toEqual(crowd.map((u) => u.id));
+    const seats = bodies.filter((b) => b.status === 'registered').reduce((sum, b) => sum + b.quantity, 0);
+    const [row] = await ctx.app.db.select().from(events).where(eq(events.id, event.id));
+    expect(row!.registeredCount).toBe(seats);
+    expect(seats).toBeLessThanOrEqual(7);
+    // Orders are served in turn: the seats only run out once an order no longer fits what is left.
+    expect(seats).toBeGreaterThanOrEqual(7 - 2);
+    expect(bodies.every((b) => b.ticket_instances.length === (b.status === 'registered' ? b.quantity : 0))).toBe(true);
+    expect(row!.waitlistCount).toBe(bodies.filter((b) => b.status === 'waitlisted').length);
+  });
+});
