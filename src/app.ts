@@ -23,6 +23,7 @@ import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import publicCachePlugin from './plugins/public-cache.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -98,6 +99,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(errorsPlugin);
   await app.register(helmet, { global: true });
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
+  // After helmet and CORS: a cached answer still carries their headers.
+  await app.register(publicCachePlugin);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

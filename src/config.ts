@@ -42,6 +42,8 @@ export interface Config {
   jobPollSeconds: number;
   /** Seconds an event list's total `count` may be reused for the same filters; 0 counts every request. */
   listCountCacheSeconds: number;
+  /** Seconds an anonymous GET of a public page (event lists, one event, categories) may be answered from memory. */
+  publicCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
     listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
+    publicCacheSeconds: int(env, 'PUBLIC_CACHE_SECONDS', 1),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };

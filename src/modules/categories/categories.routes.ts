@@ -22,6 +22,7 @@ const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/categories/',
     {
+      config: { publicCache: true },
       schema: {
         tags,
         summary: 'List categories, ordered by name',
@@ -39,6 +40,7 @@ const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/categories/:id/',
     {
+      config: { publicCache: true },
       schema: { tags, summary: 'One category', params: IdParams, response: { 200: Category, ...errorResponses(404) } },
     },
     async (request) => toCategoryResponse(await categories.getCategory(app.db, request.params.id)),

@@ -43,6 +43,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/events/',
     {
+      config: { publicCache: true },
       schema: {
         tags,
         summary: 'Upcoming active events: search, filters, ordering, pages',
@@ -100,6 +101,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/events/:id/',
     {
+      config: { publicCache: true },
       preHandler: app.auth.optional,
       schema: {
         tags,
