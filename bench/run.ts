@@ -181,7 +181,10 @@ async function startServer(db: DbKind, scratch: Scratch) {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `server-${db}.log`);
   const out = fs.openSync(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // BENCH_SERVER_NODE_ARGS adds node flags to the server (and its cluster workers), e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" to profile a scenario; Node refuses those in NODE_OPTIONS.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     stdio: ['ignore', out, out],
     env: {

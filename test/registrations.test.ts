@@ -293,6 +293,10 @@ describe('reading registrations', () => {
     expect(all.json().results.every((r: { user: string }) => r.user === me.id)).toBe(true);
     expect(all.json().results[1]).toMatchObject({ event_date_time: later.dateTime.toISOString(), quantity: 2 });
     expect(all.json().results[1].ticket_instances).toHaveLength(2);
+    // The list builds tickets in SQL; they must read exactly as the single registration shows them.
+    const single = await get(`/registrations/${all.json().results[1].id}/`, me);
+    expect(all.json().results[1].ticket_instances).toEqual(single.json().ticket_instances);
+    expect(all.json().results[0].ticket_instances).toEqual([]);
 
     const waitlisted = await get('/registrations/mine/?status=waitlisted', me);
     expect(waitlisted.json().results.map((r: { event_title: string }) => r.event_title)).toEqual(['Full']);

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedPerDb } from '../../db/prepared.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -257,4 +258,78 @@ export async function listRegistrationViews(
   // Past the last page (or nothing matches): no row carried the count.
   const [total] = page.offset ? await countQuery : [{ value: 0 }];
   return { rows: [], total: total!.value };
+}
+
+/** A ticket as the JSON built in SQL carries it (timestamps as text). */
+interface TicketJson {
+  id: string;
+  registrationId: string;
+  eventId: string;
+  seat: number;
+  code: string;
+  isUsed: boolean;
+  usedAt: string | null;
+  createdAt: string;
+}
+
+const ticketsOfRow = sql<TicketJson[]>`(
+  select coalesce(json_agg(json_build_object(
+    'id', t.id, 'registrationId', t.registration_id, 'eventId', t.event_id, 'seat', t.seat, 'code', t.code,
+    'isUsed', t.is_used, 'usedAt', t.used_at, 'createdAt', t.created_at) order by t.seat), '[]'::json)
+  from ${tickets} as t where t.registration_id = ${registrations.id}
+)`;
+
+const mineWhere = and(
+  eq(registrations.userId, sql.placeholder('userId')),
+  sql`(${sql.placeholder('status')}::text is null or ${registrations.status} = ${sql.placeholder('status')}::text)`,
+  sql`(${sql.placeholder('eventsFrom')}::timestamptz is null or ${events.dateTime} >= ${sql.placeholder('eventsFrom')}::timestamptz)`,
+);
+
+/**
+ * `GET /registrations/mine/`, the page a signed-in attendee reloads most: one prepared statement (planned once per
+ * pooled connection) brings the page, each registration's tickets and the total, where the general listing needs
+ * three planned queries.
+ */
+const minePage = preparedPerDb((db) => {
+  const total = db.select({ value: count() }).from(registrations).innerJoin(events, eq(events.id, registrations.eventId)).where(mineWhere);
+  return db
+    .select({ ...viewColumns, tickets: ticketsOfRow, total: sql<number>`(${total})`.mapWith(Number) })
+    .from(registrations)
+    .innerJoin(events, eq(events.id, registrations.eventId))
+    .innerJoin(users, eq(users.id, registrations.userId))
+    .where(mineWhere)
+    .orderBy(desc(registrations.createdAt), desc(registrations.id))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare('registrations_mine_page');
+});
+
+export async function listMineWithTickets(
+  db: Db,
+  filter: { userId: string; status?: RegistrationStatus; eventsFrom?: Date },
+  page: { limit: number; offset: number },
+): Promise<{ rows: Array<RegistrationView & { tickets: TicketRow[] }>; total: number }> {
+  const rows = await minePage(db).execute({
+    userId: filter.userId,
+    status: filter.status ?? null,
+    eventsFrom: filter.eventsFrom?.toISOString() ?? null,
+    limit: page.limit,
+    offset: page.offset,
+  });
+  if (rows.length === 0) {
+    // Past the last page (or nothing matches): no row carried the count.
+    const { total } = page.offset ? await listRegistrationViews(db, filter, { limit: 1, offset: 0 }) : { total: 0 };
+    return { rows: [], total };
+  }
+  return {
+    total: rows[0]!.total,
+    rows: rows.map(({ total: _total, tickets: ticketJson, ...row }) => ({
+      ...flatten(row),
+      tickets: ticketJson.map((t) => ({
+        ...t,
+        usedAt: t.usedAt === null ? null : new Date(t.usedAt),
+        createdAt: new Date(t.createdAt),
+      })),
+    })),
+  };
 }

@@ -306,12 +306,7 @@ export async function listMine(
   page: { limit: number; offset: number },
   now: Date,
 ): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
-  const { rows, total } = await repo.listRegistrationViews(
-    db,
-    { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined },
-    page,
-  );
-  return { rows: await withTickets(db, rows), total };
+  return repo.listMineWithTickets(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
 }
 
 /**
