@@ -107,3 +107,32 @@ describe('POST /registrations/ under a rush in one process', () => {
     expect(row!.waitlistCount).toBe(bodies.filter((b) => b.status === 'waitlisted').length);
   });
 });
+
+describe('a second order from the same user racing in from another process', () => {
+  it('is refused, and the seats it would have taken go to the next order, not left unsold', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 3 });
+    const [a, b] = people.slice(4) as [TestUser, TestUser];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // Another process's batch: holds the event lock with a's first order until released.
+    const other = ctx.app.db.transaction(async (tx) => {
+      const outcomes = await registerOrders(tx, event.id, [order(a, 1, 1)]);
+      await held;
+      return outcomes;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // This batch reads the holders, then waits for the lock while a's first order commits.
+    const mine = ctx.app.inject({ method: 'POST', url: '/registrations/', headers: authHeader(ctx.app, a.id), payload: { event: event.id, quantity: 2 } });
+    const next = ctx.app.inject({ method: 'POST', url: '/registrations/', headers: authHeader(ctx.app, b.id), payload: { event: event.id, quantity: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    expect((await other).map(errorCode)).toEqual([null]);
+    const [second, third] = await Promise.all([mine, next]);
+    expect(second.statusCode).toBe(400);
+    expect(second.json()).toMatchObject({ code: 'already_registered' });
+    expect(third.statusCode).toBe(201);
+    expect(third.json()).toMatchObject({ status: 'registered', quantity: 2 });
+    const [row] = await ctx.app.db.select().from(events).where(eq(events.id, event.id));
+    expect(row).toMatchObject({ registeredCount: 3, waitlistCount: 0 });
+  });
+});

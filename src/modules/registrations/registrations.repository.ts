@@ -47,13 +47,30 @@ export async function findRegistration(db: Db, id: string): Promise<Registration
   return row;
 }
 
-/** The live (registered or waitlisted) registrations some users hold for an event. */
-export async function findLiveRegistrationsOf(db: Db, eventId: string, userIds: string[]): Promise<RegistrationRow[]> {
-  if (userIds.length === 0) return [];
-  return db
-    .select()
-    .from(registrations)
-    .where(and(eq(registrations.eventId, eventId), inArray(registrations.userId, userIds), ne(registrations.status, 'cancelled')));
+/**
+ * Locks the event row (as lockEvent) and, in the same round trip, reads which of `userIds` already hold a live
+ * registration for it. The holders come from the statement's snapshot, taken before any wait for the lock: an
+ * order committed by another process during that wait is not among them. The insert's unique index still refuses
+ * such a second order (insertCountedRegistrations skips it), so this only saves a round trip under the lock.
+ */
+export async function lockEventWithHolders(
+  db: Db,
+  eventId: string,
+  userIds: string[],
+): Promise<{ event: EventRow; holders: Map<string, RegistrationStatus> } | undefined> {
+  const [row] = await db
+    .select({
+      event: events,
+      holders: sql<Array<[string, RegistrationStatus]>>`(
+        select coalesce(json_agg(json_build_array(r.user_id, r.status)), '[]'::json) from ${registrations} as r
+        where r.event_id = ${sql.identifier('events')}.${sql.identifier('id')} and r.status <> 'cancelled'
+          and r.user_id = any(${`{${userIds.join(',')}}`}::uuid[])
+      )`,
+    })
+    .from(events)
+    .where(eq(events.id, eventId))
+    .for('update');
+  return row && { event: row.event, holders: new Map(row.holders) };
 }
 
 export type NewRegistration = typeof registrations.$inferInsert & { status: RegistrationStatus; quantity: number; updatedAt: Date };

@@ -96,7 +96,16 @@ const batchers = new WeakMap<Db, KeyedBatcher<Order, RegistrationWithTickets>>()
 function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = new KeyedBatcher((eventId, orders) => db.transaction((tx) => registerOrders(tx, eventId, orders)));
+    batcher = new KeyedBatcher(async (eventId, orders) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction((tx) => registerOrders(tx, eventId, orders));
+        } catch (error) {
+          // Rolled back; the second try reads the holders afresh, and nothing changed in between is missed then.
+          if (!(error instanceof StaleHolders) || attempt >= 3) throw error;
+        }
+      }
+    });
     batchers.set(db, batcher);
   }
   return batcher;
@@ -110,21 +119,20 @@ function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
  * commits into a few: the orders that arrive while one batch holds the lock form the next batch.
  */
 export async function registerOrders(tx: Db, eventId: string, orders: Order[]): Promise<BatchOutcome<RegistrationWithTickets>[]> {
-  const event = await repo.lockEvent(tx, eventId);
-  if (!event) {
-    const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
-    return orders.map(() => ({ ok: false, error }));
-  }
-  if (!event.isActive) {
-    const error = badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
-    return orders.map(() => ({ ok: false, error }));
-  }
-  const existing = await repo.findLiveRegistrationsOf(
+  const locked = await repo.lockEventWithHolders(
     tx,
     eventId,
     orders.map((o) => o.user.id),
   );
-  const liveStatus = new Map(existing.map((r) => [r.userId, r.status]));
+  if (!locked) {
+    const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
+    return orders.map(() => ({ ok: false, error }));
+  }
+  const { event, holders: liveStatus } = locked;
+  if (!event.isActive) {
+    const error = badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    return orders.map(() => ({ ok: false, error }));
+  }
   const outcomes: BatchOutcome<RegistrationWithTickets>[] = [];
   const accepted: Array<{ index: number; order: Order; status: RegistrationStatus }> = [];
   let free = event.capacity - event.registeredCount;
@@ -153,6 +161,7 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
       updatedAt: order.now,
     })),
   );
+  if (inserted.length < accepted.length) throw new StaleHolders();
   const byUser = new Map(inserted.map((row) => [row.userId, row]));
   // The statement could not see the orders it queued itself: count those ahead of each one, in the queue's order.
   const queuedNow = inserted.filter((r) => r.status === 'waitlisted');
@@ -168,12 +177,7 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
     orders[0]!.now, // unused: every item carries its own time
   );
   for (const { index, order } of accepted) {
-    const row = byUser.get(order.user.id);
-    // Cannot happen while every insert for this event holds its lock; answered as what it would mean.
-    if (!row) {
-      outcomes[index] = { ok: false, error: alreadyRegistered('registered') };
-      continue;
-    }
+    const row = byUser.get(order.user.id)!;
     outcomes[index] = {
       ok: true,
       value: {
@@ -188,6 +192,17 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
     };
   }
   return outcomes;
+}
+
+/**
+ * A user's order from another process committed while the batch waited for the event lock, so the holders read
+ * with the lock (see lockEventWithHolders) missed it and the unique index skipped the new one. The seats handed
+ * out assumed it would be inserted, so the batch is rolled back and run again rather than leave them unsold.
+ */
+export class StaleHolders extends Error {
+  constructor() {
+    super('A live registration appeared while the batch waited for the event lock; run the batch again.');
+  }
 }
 
 /** The waiting list's order: created_at, then id (as PostgreSQL compares uuids: their lowercase hex text). */
