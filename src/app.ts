@@ -84,8 +84,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   app.decorate('db', database.db);
   app.decorate('clock', clock);
   app.decorate('tokens', new TokenService(config.jwtSecret, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds));
-  app.decorate('loginThrottle', new LoginThrottle(config));
-  app.decorate('signupThrottle', new SignupThrottle(config));
+  app.decorate('loginThrottle', new LoginThrottle(config, database.pool));
+  app.decorate('signupThrottle', new SignupThrottle(config, database.pool));
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

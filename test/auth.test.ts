@@ -178,6 +178,25 @@ describe('login throttling', () => {
     }
   });
 
+  // Two app instances on one database stand for two worker processes (or two containers).
+  it.skipIf(!process.env.TEST_DATABASE_URL)('counts failures from every process on one PostgreSQL together', async () => {
+    const env = { RATE_LIMITS: 'on', LOGIN_FAILURES_PER_ACCOUNT: '4', LOGIN_FAILURES_PER_IP: '1000' };
+    const [a, b] = [await buildTestApp({ env, database: ctx.database }), await buildTestApp({ env, database: ctx.database })];
+    try {
+      const victim = await createUser(a.app);
+      const attempt = (app: typeof a.app, password: string) =>
+        app.inject({ method: 'POST', url: '/auth/login/', payload: { email: victim.email, password } });
+      const failures = [];
+      for (const app of [a.app, b.app, a.app, b.app]) failures.push((await attempt(app, 'wrong')).statusCode);
+      expect(failures).toEqual([401, 401, 401, 401]);
+      expect((await attempt(a.app, DEFAULT_PASSWORD)).statusCode).toBe(429);
+      expect((await attempt(b.app, DEFAULT_PASSWORD)).statusCode).toBe(429);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('RATE_LIMITS=off disables them', async () => {
     const user = await createUser(ctx.app);
     for (let i = 0; i < 8; i++) await post('/auth/login/', { email: user.email, password: 'nope' });

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   index,
@@ -10,6 +11,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  varchar,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -295,3 +297,14 @@ export const idempotencyKeys = pgTable(
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );
+
+/**
+ * Login and sign-up throttle counters shared by every server process on one PostgreSQL (rate-limiter-flexible's
+ * RateLimiterPostgres layout: `expire` is epoch milliseconds). The embedded database runs one process and counts
+ * in memory instead.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
+});

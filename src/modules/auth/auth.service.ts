@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { ApiError } from '../../lib/errors.js';
@@ -28,23 +29,40 @@ export function throttled(msBeforeNext: number): ApiError {
 }
 
 /**
+ * A counter of `points` per `durationSeconds`. On PostgreSQL it lives in the `rate_limits` table, so every worker
+ * and every container on that database counts together (one attacker cannot get N times the attempts by landing
+ * on N processes); if the database cannot answer, a counter in this process stands in. On the embedded database
+ * (one process) it lives in memory.
+ */
+function sharedLimiter(pool: pg.Pool | undefined, keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds });
+  if (!pool) return memory;
+  return new RateLimiterPostgres({
+    storeClient: pool,
+    storeType: 'pool',
+    tableName: 'rate_limits',
+    tableCreated: true, // by the migrations
+    keyPrefix,
+    points,
+    duration: durationSeconds,
+    insuranceLimiter: memory,
+  });
+}
+
+/**
  * Counts failed logins per account and per client IP; only failures count, so a user who types the password
- * right is never slowed. The counters live in this process (see README: with several workers each keeps its own).
+ * right is never slowed.
  */
 export class LoginThrottle {
-  private readonly perAccount: RateLimiterMemory;
-  private readonly perIp: RateLimiterMemory;
-  constructor(private readonly config: Config) {
-    this.perAccount = new RateLimiterMemory({
-      keyPrefix: 'login-account',
-      points: config.loginFailuresPerAccount,
-      duration: config.loginFailureWindowSeconds,
-    });
-    this.perIp = new RateLimiterMemory({
-      keyPrefix: 'login-ip',
-      points: config.loginFailuresPerIp,
-      duration: config.loginFailureWindowSeconds,
-    });
+  private readonly perAccount: RateLimiterAbstract;
+  private readonly perIp: RateLimiterAbstract;
+  constructor(
+    private readonly config: Config,
+    pool?: pg.Pool,
+  ) {
+    const window = config.loginFailureWindowSeconds;
+    this.perAccount = sharedLimiter(pool, 'login-account', config.loginFailuresPerAccount, window);
+    this.perIp = sharedLimiter(pool, 'login-ip', config.loginFailuresPerIp, window);
   }
 
   async assertAllowed(account: string, ip: string): Promise<void> {
@@ -67,15 +85,19 @@ export class LoginThrottle {
   }
 
   async recordSuccess(account: string): Promise<void> {
+    if (!this.config.rateLimitsEnabled) return;
     await this.perAccount.delete(account.toLowerCase());
   }
 }
 
 /** Throttles sign-ups per client IP, so one address cannot mass-create accounts. */
 export class SignupThrottle {
-  private readonly perIp: RateLimiterMemory;
-  constructor(private readonly config: Config) {
-    this.perIp = new RateLimiterMemory({ keyPrefix: 'signup-ip', points: config.registrationsPerIpPerHour, duration: 3600 });
+  private readonly perIp: RateLimiterAbstract;
+  constructor(
+    private readonly config: Config,
+    pool?: pg.Pool,
+  ) {
+    this.perIp = sharedLimiter(pool, 'signup-ip', config.registrationsPerIpPerHour, 3600);
   }
 
   async consume(ip: string): Promise<void> {
