@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
 import { JobPoller } from './modules/jobs/scheduler.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
+import { RestartBackoff } from './lib/restart-backoff.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -69,14 +70,25 @@ async function main(): Promise<void> {
     await runMigrations(database);
     await database.close();
     let stopping = false;
-    for (let i = 0; i < config.webConcurrency; i++) cluster.fork({ JWT_SECRET: config.jwtSecret });
-    cluster.on('exit', (worker, code) => {
+    const startedAt = new Map<number, number>();
+    const fork = () => {
+      if (stopping) return;
+      const worker = cluster.fork({ JWT_SECRET: config.jwtSecret });
+      startedAt.set(worker.id, Date.now());
+    };
+    const backoff = new RestartBackoff();
+    for (let i = 0; i < config.webConcurrency; i++) fork();
+    cluster.on('exit', (worker, code, signal) => {
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
         return;
       }
-      console.error(JSON.stringify({ level: 50, msg: `worker ${worker.process.pid} exited with ${code}; starting another` }));
-      cluster.fork({ JWT_SECRET: config.jwtSecret });
+      const uptimeMs = Date.now() - (startedAt.get(worker.id) ?? 0);
+      startedAt.delete(worker.id);
+      const delayMs = backoff.delayAfter(uptimeMs);
+      const msg = `worker ${worker.process.pid} exited with ${signal ?? code} after ${uptimeMs} ms; starting another in ${delayMs} ms`;
+      console.error(JSON.stringify({ level: 50, time: Date.now(), msg }));
+      setTimeout(fork, delayMs);
     });
     const stop = (signal: NodeJS.Signals) => {
       stopping = true;

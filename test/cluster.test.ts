@@ -51,6 +51,8 @@ function healthPid(port: number): Promise<number | undefined> {
       res.on('end', () => resolve(res.statusCode === 200 ? (JSON.parse(body) as { pid: number }).pid : undefined));
     });
     req.on('error', () => resolve(undefined));
+    // A connection handed to a worker just as it was killed gets no answer: give up on it and ask again.
+    req.setTimeout(2_000, () => req.destroy());
   });
 }
 
@@ -65,7 +67,7 @@ describe.skipIf(!onPostgres)('WEB_CONCURRENCY=2 on PostgreSQL', () => {
     await database?.close();
   });
 
-  it('serves from two worker processes on one port and stops cleanly on SIGTERM', async () => {
+  it('serves from two worker processes on one port, replaces one that dies, and stops cleanly on SIGTERM', async () => {
     database = await createTestDatabase();
     const port = await freePort();
     server = startServer({ DATABASE_URL: database.url!, WEB_CONCURRENCY: '2', PORT: String(port) });
@@ -78,6 +80,20 @@ describe.skipIf(!onPostgres)('WEB_CONCURRENCY=2 on PostgreSQL', () => {
     }
     expect(pids.size, server.output()).toBe(2);
     expect(pids.has(server.child.pid!)).toBe(false);
+
+    // A worker that dies is replaced (at once: it had been serving, not crash-looping).
+    const [victim] = [...pids];
+    process.kill(victim!, 'SIGKILL');
+    const replacement = new Set<number>();
+    while (replacement.size === 0 && Date.now() < deadline) {
+      const pid = await healthPid(port);
+      if (pid && !pids.has(pid)) replacement.add(pid);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(replacement.size, server.output()).toBe(1);
+    expect(server.output()).toContain(`worker ${victim} exited with SIGKILL`);
+    for (const pid of replacement) pids.add(pid);
+    pids.delete(victim!);
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
