@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys, registrations } from '../src/db/schema.js';
+import { runDueJobs } from '../src/modules/jobs/scheduler.js';
 import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
@@ -107,6 +108,20 @@ describe('Idempotency-Key on POST /registrations/', () => {
     const rows = await ctx.app.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, user.id));
     expect(rows).toHaveLength(1);
     expect(rows[0]!.createdAt.toISOString()).toBe(ctx.clock.now().toISOString());
+  });
+
+  it("is purged by the scheduler's pass once a day old, not by the requests", async () => {
+    const event = await createEvent(ctx.app, organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
+    const user = await createUser(ctx.app);
+    const other = await createUser(ctx.app);
+    expect((await registerFor(ctx.app, user, event.id, 1, key('purge-me'))).statusCode).toBe(201);
+    ctx.clock.advance(25 * HOUR);
+    expect((await registerFor(ctx.app, other, event.id, 1, key('fresh'))).statusCode).toBe(201);
+    const keysOf = async (id: string) => ctx.app.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, id));
+    expect(await keysOf(user.id)).toHaveLength(1); // expired, but still stored: requests do not delete
+    await runDueJobs(ctx.app.db, ctx.clock.now(), ctx.config);
+    expect(await keysOf(user.id)).toHaveLength(0);
+    expect(await keysOf(other.id)).toHaveLength(1);
   });
 
   it('rejects an over-long key', async () => {

@@ -19,11 +19,9 @@ declare module 'fastify' {
 
 /** How long a duplicate waits for the first request before answering 409. */
 const DUPLICATE_WAIT_MS = 10_000;
-const PURGE_EVERY_MS = 3600 * 1000;
 
 export default fp(async function idempotencyPlugin(app: FastifyInstance) {
   app.decorateRequest('idempotencyKey', null);
-  let lastPurge = 0;
 
   app.decorate('idempotent', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers['idempotency-key'];
@@ -42,10 +40,6 @@ export default fp(async function idempotencyPlugin(app: FastifyInstance) {
       return reply.code(outcome.responseCode).header('idempotent-replayed', 'true').send(outcome.responseBody);
     }
     request.idempotencyKey = ref;
-    if (now.getTime() - lastPurge > PURGE_EVERY_MS) {
-      lastPurge = now.getTime();
-      await idempotency.purgeExpired(app.db, now);
-    }
   });
 
   // Stored before the response leaves, so a client that got an answer and retries always finds it.

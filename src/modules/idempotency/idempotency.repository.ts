@@ -54,8 +54,22 @@ export async function deleteKey(db: Db, userId: string, key: string): Promise<vo
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
 }
 
-export async function deleteUserKeysBefore(db: Db, userId: string, cutoff: Date): Promise<void> {
-  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), lt(idempotencyKeys.createdAt, cutoff)));
+/**
+ * Makes an expired key (older than the 24 h it is kept) new again for another request, as if it had been deleted
+ * and inserted; undefined when a concurrent request renewed it first.
+ */
+export async function renewExpiredKey(
+  db: Db,
+  row: IdempotencyKeyRow,
+  fingerprint: string,
+  now: Date,
+): Promise<IdempotencyKeyRow | undefined> {
+  const [renewed] = await db
+    .update(idempotencyKeys)
+    .set({ fingerprint, status: 'in_progress', responseCode: null, responseBody: null, createdAt: now })
+    .where(and(eq(idempotencyKeys.userId, row.userId), eq(idempotencyKeys.key, row.key), eq(idempotencyKeys.createdAt, row.createdAt)))
+    .returning();
+  return renewed;
 }
 
 export async function deleteKeysBefore(db: Db, cutoff: Date): Promise<number> {

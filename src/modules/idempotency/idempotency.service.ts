@@ -43,13 +43,17 @@ const stillRunning = () =>
  * the owner is still working; one with another fingerprint is refused with 422.
  */
 export async function claim(db: Db, ref: KeyRef, requestFingerprint: string, now: Date, waitMs: number): Promise<Claim> {
-  await repo.deleteUserKeysBefore(db, ref.userId, new Date(now.getTime() - KEY_TTL_MS));
   const waitUntil = Date.now() + waitMs;
   for (;;) {
     const inserted = await repo.insertKeyIfAbsent(db, { ...ref, fingerprint: requestFingerprint, createdAt: now });
     if (inserted) return { kind: 'owner' };
     const existing = await repo.findKey(db, ref.userId, ref.key);
     if (!existing) continue; // its owner failed and released it between our two statements
+    // Kept past its day only until the next purge: it means nothing any more, so this request starts it afresh.
+    if (now.getTime() - existing.createdAt.getTime() >= KEY_TTL_MS) {
+      if (await repo.renewExpiredKey(db, existing, requestFingerprint, now)) return { kind: 'owner' };
+      continue;
+    }
     if (existing.fingerprint !== requestFingerprint) throw reused();
     if (existing.status === 'completed') {
       return { kind: 'replay', responseCode: existing.responseCode!, responseBody: existing.responseBody };
@@ -69,5 +73,5 @@ export const complete = (db: Db, ref: KeyRef, responseCode: number, responseBody
 /** Frees the key after a server error, so a retry acts afresh instead of replaying a failure. */
 export const release = (db: Db, ref: KeyRef) => repo.deleteKey(db, ref.userId, ref.key);
 
-/** Deletes every expired key (each request already forgets the caller's own expired keys). */
+/** Deletes every expired key; the scheduler calls it on each pass (claim ignores expired keys meanwhile). */
 export const purgeExpired = (db: Db, now: Date) => repo.deleteKeysBefore(db, new Date(now.getTime() - KEY_TTL_MS));

@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { deleteExpiredStreamTickets } from '../notifications/notifications.service.js';
 import { reminderJobHandlers, scheduleDueNotifications } from '../notifications/reminders.service.js';
+import { purgeExpired as purgeExpiredIdempotencyKeys } from '../idempotency/idempotency.service.js';
 import { deleteFinishedJobsBefore, runClaimedJobs, type JobRunSummary } from './jobs.service.js';
 
 /** At most this many jobs per run, so one poll cannot hold the process for long; the rest wait for the next. */
@@ -24,6 +25,7 @@ export async function runDueJobs(db: Db, now: Date, settings: Pick<Config, 'remi
   const summary = await runClaimedJobs(db, now, reminderJobHandlers(settings), MAX_JOBS_PER_RUN);
   await deleteFinishedJobsBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
   await deleteExpiredStreamTickets(db, now);
+  await purgeExpiredIdempotencyKeys(db, now);
   return { scheduled, ...summary };
 }
 
