@@ -27,12 +27,16 @@ interface CachedResponse {
 /** How long a request waits for another one already building the same page before building it itself. */
 const FOLLOW_TIMEOUT_MS = 5_000;
 const REFRESH_HEADER = 'x-public-cache-refresh';
+const MAX_CACHE_BYTES = 32 * 1024 * 1024;
 
 export default fp(async function publicCachePlugin(app: FastifyInstance) {
   const ttlSeconds = app.config.publicCacheSeconds;
   if (ttlSeconds <= 0) return;
   const cache = new LRUCache<string, CachedResponse>({
     max: 5_000,
+    // Bounded by bytes too: anyone can ask for many distinct URLs (a 100-event page is ~60 KB).
+    maxSize: MAX_CACHE_BYTES,
+    sizeCalculation: (page) => Math.max(1, page.body.length),
     ttl: ttlSeconds * 1000,
     ttlResolution: 0,
     // An expired page stays until replaced, to be served while one request builds its successor.

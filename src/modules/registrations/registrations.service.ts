@@ -174,7 +174,7 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
       const kind = row.status === 'registered' ? 'registered' : 'waitlisted';
       return { userId: row.userId, eventId, kind, message: messages[kind](event.title), createdAt: row.createdAt };
     }),
-    orders[0]!.now, // unused: every item carries its own time
+    orders[0]!.now, // each item carries its own createdAt, which wins
   );
   for (const { index, order } of accepted) {
     const row = byUser.get(order.user.id)!;
