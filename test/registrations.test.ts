@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
-import { cancelAllForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
+import { cancelAllForEvent, exportForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
 import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
@@ -376,6 +376,24 @@ describe('GET /events/<id>/registrations/', () => {
     expect(byQuery.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(byQuery.body.split('\r\n')).toHaveLength(3);
     expect((await get(`/events/${event.id}/registrations/?format=csv`, formula)).statusCode).toBe(403);
+  });
+
+  it('reads the export a page at a time, in the door-list order, every registration once', async () => {
+    const event = await createEvent(ctx.app, organizer, { capacity: 3 });
+    const made = await registerInTurn(event.id, [1, 2, 1, 1, 2]);
+    const staffer = await createStaff(ctx.app);
+    const pages = await exportForEvent(ctx.app.db, staffer, event.id, {}, 2);
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    for await (const page of pages) {
+      sizes.push(page.length);
+      ids.push(...page.map((r) => r.id));
+      expect(page.every((r) => r.tickets.length === (r.status === 'registered' ? r.quantity : 0))).toBe(true);
+    }
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(ids).toEqual(made.map((r) => r.id));
+    const someoneElse = await createUser(ctx.app);
+    await expect(exportForEvent(ctx.app.db, someoneElse, event.id, {})).rejects.toMatchObject({ statusCode: 403 });
   });
 });
 

@@ -15,7 +15,15 @@ function field(cell: CsvCell): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** A CSV document with a header row and CRLF line ends, as RFC 4180 describes. */
-export function toCsv(header: string[], rows: CsvCell[][]): string {
-  return [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+const line = (row: CsvCell[]) => `${row.map(field).join(',')}\r\n`;
+
+/**
+ * A CSV document (a header row, CRLF line ends, as RFC 4180 describes) as a stream of chunks, one per page of
+ * rows, so an export of any size is written out as it is read instead of being held in memory whole.
+ */
+export async function* csvChunks<T>(header: string[], pages: AsyncIterable<T[]>, toRow: (item: T) => CsvCell[]): AsyncGenerator<string> {
+  yield line(header);
+  for await (const page of pages) {
+    if (page.length > 0) yield page.map((item) => line(toRow(item))).join('');
+  }
 }

@@ -245,7 +245,7 @@ function filterWhere(filter: RegistrationFilter): SQL | undefined {
   );
 }
 
-/** Newest first; `limit` undefined returns every matching row (CSV export). */
+/** Newest first, or oldest with `oldestFirst`; `limit` undefined returns every matching row. */
 export async function listRegistrationViews(
   db: Db,
   filter: RegistrationFilter,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { toCsv } from '../../lib/csv.js';
+import { Readable } from 'node:stream';
+import { csvChunks } from '../../lib/csv.js';
 import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
@@ -179,11 +180,11 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const filter = { status: request.query.status };
       const wantsCsv = request.query.format === 'csv' || (request.headers.accept ?? '').includes('text/csv');
       if (wantsCsv) {
-        const { rows } = await service.listForEvent(app.db, actor, request.params.id, filter);
+        const pages = await service.exportForEvent(app.db, actor, request.params.id, filter);
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="event-${request.params.id}-registrations.csv"`)
-          .send(toCsv(CSV_HEADER, rows.map(toCsvRow)));
+          .send(Readable.from(csvChunks(CSV_HEADER, pages, toCsvRow)));
       }
       const window = pageWindow(request.query);
       const { rows, total } = await service.listForEvent(app.db, actor, request.params.id, filter, window);

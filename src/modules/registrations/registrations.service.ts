@@ -324,22 +324,44 @@ export async function listMine(
   return repo.listMineWithTickets(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
 }
 
-/**
- * The registrations of one event for its organizer or staff: oldest first, as a door list reads. Without a page
- * every row is returned (CSV export).
- */
+/** The registrations of one event for its organizer or staff, a page at a time: oldest first, as a door list reads. */
 export async function listForEvent(
   db: Db,
   actor: AuthUser,
   eventId: string,
   query: { status?: RegistrationStatus },
-  page?: { limit: number; offset: number },
+  page: { limit: number; offset: number },
 ): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
+  await assertCanManageRegistrations(db, actor, eventId);
+  const { rows, total } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { ...page, oldestFirst: true });
+  return { rows: await withTickets(db, rows), total };
+}
+
+/**
+ * Every registration of one event (the CSV door list), read `pageSize` at a time as the caller consumes them. The
+ * permission check happens before this returns, so a refusal is still an ordinary error response.
+ */
+export async function exportForEvent(
+  db: Db,
+  actor: AuthUser,
+  eventId: string,
+  query: { status?: RegistrationStatus },
+  pageSize = 1_000,
+): Promise<AsyncGenerator<RegistrationWithTickets[]>> {
+  await assertCanManageRegistrations(db, actor, eventId);
+  return (async function* pages() {
+    for (let offset = 0; ; offset += pageSize) {
+      const { rows } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { limit: pageSize, offset, oldestFirst: true });
+      yield await withTickets(db, rows);
+      if (rows.length < pageSize) return;
+    }
+  })();
+}
+
+async function assertCanManageRegistrations(db: Db, actor: AuthUser, eventId: string): Promise<void> {
   const event = await repo.findEvent(db, eventId);
   if (!event || (!event.isActive && !canManageEvent(actor, event))) throw notFound();
   if (!canManageEvent(actor, event)) throw forbidden('Only the event organizer or staff can see its registrations.');
-  const { rows, total } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { ...page, oldestFirst: true });
-  return { rows: await withTickets(db, rows), total };
 }
 
 export type TicketState = 'valid' | 'used' | 'cancelled';
