@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { cancelAllForEvent, exportForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
@@ -313,6 +313,58 @@ describe('reading registrations', () => {
 
     expect((await get('/registrations/mine/?status=bogus', me)).statusCode).toBe(400);
     expect((await ctx.app.inject({ method: 'GET', url: '/registrations/mine/' })).statusCode).toBe(401);
+  });
+
+  it('GET /registrations/mine/ (written as JSON by PostgreSQL) reads exactly as GET /registrations/<id>/ for every kind of registration', async () => {
+    const me = await createUser(ctx.app);
+    const rival = await createUser(ctx.app);
+    const roomy = await createEvent(ctx.app, organizer, { capacity: 9, title: 'Quote " back\\slash é 🎟' });
+    const tiny = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Tiny' });
+    const dropped = await createEvent(ctx.app, organizer, { capacity: 3, title: 'Dropped' });
+    expect((await registerFor(ctx.app, rival, tiny.id)).statusCode).toBe(201);
+    const waiting = await registerFor(ctx.app, rival, dropped.id, 3);
+    expect(waiting.statusCode).toBe(201);
+    ctx.clock.advance(1000);
+    const three = (await registerFor(ctx.app, me, roomy.id, 3)).json();
+    ctx.clock.advance(1000);
+    expect((await registerFor(ctx.app, me, tiny.id)).json().waitlist_position).toBe(1);
+    ctx.clock.advance(1000);
+    const gone = (await registerFor(ctx.app, me, dropped.id, 2)).json();
+    expect(gone.status).toBe('waitlisted');
+    ctx.clock.advance(1000);
+    expect((await cancel(gone.id, me)).statusCode).toBe(200);
+    // A used ticket, and timestamps with microseconds (the API shows milliseconds, truncated, like Date does).
+    await ctx.app.db.update(tickets).set({ isUsed: true, usedAt: ctx.clock.now() }).where(eq(tickets.code, three.ticket_instances[1].code));
+    await ctx.app.db.execute(sql`update registrations set created_at = created_at + interval '0.000999 seconds',
+      cancelled_at = cancelled_at + interval '0.123456 seconds' where user_id = ${me.id}`);
+    await ctx.app.db.execute(sql`update events set date_time = date_time + interval '0.987654 seconds' where id = ${roomy.id}`);
+
+    const mine = await get('/registrations/mine/', me);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.headers['content-type']).toBe('application/json; charset=utf-8');
+    const items = mine.json().results;
+    expect(items.map((r: { status: string }) => r.status)).toEqual(['cancelled', 'waitlisted', 'registered']);
+    for (const item of items) {
+      const single = await get(`/registrations/${item.id}/`, me);
+      expect(item).toEqual(single.json());
+      expect(Object.keys(item)).toEqual(Object.keys(single.json()));
+    }
+    expect(items[0].cancelled_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.123Z$/);
+    expect(items[2].event_title).toBe('Quote " back\\slash é 🎟');
+    expect(items[2].event_date_time).toBe(new Date(roomy.dateTime.getTime() + 987).toISOString());
+    expect(items[2].ticket_instances.map((t: { is_used: boolean }) => t.is_used)).toEqual([false, true, false]);
+
+    // The envelope: next/previous links and the count, as every other list writes them.
+    const first = (await get('/registrations/mine/?page_size=2', me)).json();
+    expect(first).toMatchObject({ count: 3, previous: null, next: 'http://localhost/registrations/mine/?page_size=2&page=2' });
+    const second = (await get('/registrations/mine/?page_size=2&page=2', me)).json();
+    expect(second).toMatchObject({ count: 3, next: null, previous: 'http://localhost/registrations/mine/?page_size=2' });
+    expect(second.results.map((r: { id: string }) => r.id)).toEqual([items[2].id]);
+    const exact = (await get('/registrations/mine/?page_size=3', me)).json();
+    expect(exact).toMatchObject({ count: 3, next: null });
+    expect((await get('/registrations/mine/?page=3&page_size=2', me)).statusCode).toBe(404);
+    const nobody = await get('/registrations/mine/', await createUser(ctx.app));
+    expect(nobody.json()).toEqual({ count: 0, next: null, previous: null, results: [] });
   });
 
   it('GET /registrations/<id>/ answers the owner, the organizer and staff; 404 for anyone else', async () => {

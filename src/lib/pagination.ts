@@ -48,12 +48,26 @@ function pageUrl(request: FastifyRequest, page: number): string {
   return url.toString();
 }
 
-export function paginated<T>(request: FastifyRequest, window: PageWindow, total: number, results: T[]) {
+/** 404 past the last page, as the reference framework answers; else the links to the neighbouring pages. */
+function pageLinks(request: FastifyRequest, window: PageWindow, total: number, shown: number) {
   if (window.page > 1 && window.offset >= total) throw notFound('Invalid page.');
   return {
-    count: total,
-    next: window.offset + results.length < total ? pageUrl(request, window.page + 1) : null,
+    next: window.offset + shown < total ? pageUrl(request, window.page + 1) : null,
     previous: window.page > 1 ? pageUrl(request, window.page - 1) : null,
-    results,
   };
+}
+
+export function paginated<T>(request: FastifyRequest, window: PageWindow, total: number, results: T[]) {
+  const { next, previous } = pageLinks(request, window, total, results.length);
+  return { count: total, next, previous, results };
+}
+
+/**
+ * The same envelope as finished JSON text around a results array that is already JSON text (built by the
+ * database). `total` must be counted in the same snapshot as the page, so a full page is exactly `limit` items.
+ */
+export function paginatedJson(request: FastifyRequest, window: PageWindow, total: number, resultsJson: string): string {
+  const shown = Math.min(window.limit, Math.max(0, total - window.offset));
+  const { next, previous } = pageLinks(request, window, total, shown);
+  return `{"count":${total},"next":${JSON.stringify(next)},"previous":${JSON.stringify(previous)},"results":${resultsJson}}`;
 }

@@ -314,14 +314,15 @@ export async function getRegistration(db: Db, actor: AuthUser, id: string): Prom
   return full!;
 }
 
+/** A page of the caller's own registrations, as the total and the results already written as JSON text. */
 export async function listMine(
   db: Db,
   user: AuthUser,
   query: { status?: RegistrationStatus; upcoming?: boolean },
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
-  return repo.listMineWithTickets(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
+): Promise<{ total: number; resultsJson: string }> {
+  return repo.listMineJson(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
 }
 
 /** The registrations of one event for its organizer or staff, a page at a time: oldest first, as a door list reads. */
