@@ -344,6 +344,13 @@ async function runScenario(
   await settle(baseUrl);
   log(`${db}: ${scenario.id}…`);
   try {
+    if (scenario.warmup) {
+      const warmup = scenario.warmup(context);
+      const warm = await loader.run({ ...spec, ...warmup, amount: warmup.requests.length });
+      if (warm.non2xx || warm.errors) throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
+      base.notes.push(`after an untimed warm-up of ${warmup.requests.length} requests on another event`);
+      await settle(baseUrl);
+    }
     const load = await loader.run(spec);
     const result: ScenarioResult = {
       ...base,

@@ -7,6 +7,8 @@ import {
   RACE_EVENT_NUMBER,
   RACE_USERS,
   TOPICS,
+  WARMUP_RACE_EVENT_NUMBER,
+  WARMUP_RACE_USERS,
   benchUuid,
   categorySlug,
   type SeedSizes,
@@ -32,6 +34,8 @@ export interface Scenario {
   /** Slow requests need a longer window than --quick's, or the few that finish in it say little. */
   minDurationSeconds?: number;
   load(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
+  /** For a `once` scenario: requests sent (each once, untimed) just before it, to warm the server up. */
+  warmup?(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -120,6 +124,15 @@ export const scenarios: Scenario[] = [
         path: '/registrations/',
         headers: bearer(token(n)),
         body: JSON.stringify({ event: benchUuid('event', RACE_EVENT_NUMBER), quantity: 1 }),
+      })),
+    }),
+    // Users just past the heavy ones, well clear of the racers (the last RACE_USERS).
+    warmup: ({ token }) => ({
+      method: 'POST',
+      requests: range(HEAVY_USERS + 1, WARMUP_RACE_USERS).map((n) => ({
+        path: '/registrations/',
+        headers: bearer(token(n)),
+        body: JSON.stringify({ event: benchUuid('event', WARMUP_RACE_EVENT_NUMBER), quantity: 1 }),
       })),
     }),
   },

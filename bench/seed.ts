@@ -26,6 +26,14 @@ export const RACE_USERS = 500;
 export const RACE_CAPACITY = 100;
 /** Event number 0 is outside the bulk range: the one event of the registration race. */
 export const RACE_EVENT_NUMBER = 0;
+/**
+ * Event number -1, also outside the bulk range: a smaller race run just before the timed one, by other users, so
+ * the timed race meets a warm server (JIT-compiled code, statements planned on pooled connections), as every
+ * other scenario does after its warm-up seconds and as a live server would be.
+ */
+export const WARMUP_RACE_EVENT_NUMBER = -1;
+export const WARMUP_RACE_USERS = 200;
+export const WARMUP_RACE_CAPACITY = 40;
 
 export const CATEGORY_NAMES = [
   'Music', 'Technology', 'Business', 'Arts', 'Sports', 'Food and Drink', 'Health', 'Science', 'Education', 'Film',
@@ -113,7 +121,9 @@ async function seedSession(
 
 async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statement: string) => Promise<void>) {
   const { users: U, events: E, registrations: R, feedbacks: F } = sizes;
-  if (U < RACE_USERS + HEAVY_USERS) throw new Error(`the benchmark needs at least ${RACE_USERS + HEAVY_USERS} users`);
+  if (U < RACE_USERS + WARMUP_RACE_USERS + HEAVY_USERS) {
+    throw new Error(`the benchmark needs at least ${RACE_USERS + WARMUP_RACE_USERS + HEAVY_USERS} users`);
+  }
   const organizers = Math.floor(U / ORGANIZER_EVERY);
 
   await run(`
@@ -185,6 +195,9 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
                         category_id)
     VALUES (${uuidSql('event', String(RACE_EVENT_NUMBER))}, 'Benchmark Race Night', 'The registration race of scenario 6.',
             'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days', ${RACE_CAPACITY}, 10,
+            ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')}),
+           (${uuidSql('event', String(WARMUP_RACE_EVENT_NUMBER))}, 'Benchmark Warm-up Night', 'The warm-up before scenario 6.',
+            'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days', ${WARMUP_RACE_CAPACITY}, 10,
             ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')})`);
 
   await run(`

@@ -58,7 +58,7 @@ describe('GET /healthz', () => {
 });
 
 describe('benchmark seeding', () => {
-  const sizes = { users: 600, events: 6_000, registrations: 12_000, feedbacks: 3_000 };
+  const sizes = { users: 800, events: 6_000, registrations: 12_000, feedbacks: 3_000 };
   let counts: Record<string, number>;
   beforeAll(async () => {
     counts = await seed(ctx.database, sizes, await hashPassword(BENCH_PASSWORD));
@@ -68,7 +68,7 @@ describe('benchmark seeding', () => {
     expect(counts).toMatchObject({
       users: sizes.users,
       categories: 20,
-      events: sizes.events + 1,
+      events: sizes.events + 2, // and the two race events
       registrations: sizes.registrations,
       feedbacks: sizes.feedbacks,
     });
