@@ -5,7 +5,8 @@ import { KeyedBatcher, type BatchOutcome } from '../src/lib/keyed-batcher.js';
 describe('KeyedBatcher', () => {
   it('processes a lone item at once, then everything that arrived meanwhile as one batch, per key, in order', async () => {
     const batches: string[][] = [];
-    const batcher = new KeyedBatcher<string, string>(async (key, items) => {
+    const batcher = new KeyedBatcher<string, string>(async (key, claim) => {
+      const items = claim();
       batches.push(items.map((i) => `${key}:${i}`));
       await sleep(10);
       return items.map((i) => ({ ok: true, value: i.toUpperCase() }));
@@ -19,7 +20,8 @@ describe('KeyedBatcher', () => {
 
   it('never puts more than maxBatch items in one batch', async () => {
     const sizes: number[] = [];
-    const batcher = new KeyedBatcher<number, number>(async (_key, items) => {
+    const batcher = new KeyedBatcher<number, number>(async (_key, claim) => {
+      const items = claim();
       sizes.push(items.length);
       await sleep(2);
       return items.map((value) => ({ ok: true, value }));
@@ -33,7 +35,8 @@ describe('KeyedBatcher', () => {
     let call = 0;
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const batcher = new KeyedBatcher<number, number>(async (_key, items): Promise<BatchOutcome<number>[]> => {
+    const batcher = new KeyedBatcher<number, number>(async (_key, claim): Promise<BatchOutcome<number>[]> => {
+      const items = claim();
       call++;
       if (call === 1) await gate; // holds the first batch until the next items are queued
       if (call === 2) throw new Error('database down');
@@ -44,5 +47,42 @@ describe('KeyedBatcher', () => {
     expect(await Promise.all(outcomes)).toEqual(['odd 1', 'database down', 'database down']);
     await expect(batcher.run('k', 4)).resolves.toBe(4);
     await expect(batcher.run('k', 5)).rejects.toThrow('odd 5');
+  });
+
+  it('forms a batch when it claims: what arrives while the batch waits (for a lock) before claiming joins it', async () => {
+    const batches: number[][] = [];
+    const calls: number[] = [];
+    let openLock!: () => void;
+    const lock = new Promise<void>((resolve) => (openLock = resolve));
+    const batcher = new KeyedBatcher<number, number>(async (_key, claim) => {
+      calls.push(calls.length);
+      if (calls.length === 1) await lock; // the first batch waits before it claims
+      const items = claim();
+      expect(claim()).toEqual(items); // a second claim (a retry) gets the same items
+      batches.push(items);
+      return items.map((value) => ({ ok: true, value }));
+    });
+    const first = batcher.run('k', 1);
+    await sleep(5);
+    const later = [2, 3].map((n) => batcher.run('k', n)); // arrive during the wait
+    await sleep(5);
+    openLock();
+    expect(await Promise.all([first, ...later])).toEqual([1, 2, 3]);
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('fails the waiting items when a batch throws before it claims, or returns without claiming', async () => {
+    let call = 0;
+    const batcher = new KeyedBatcher<number, number>(async (_key, claim) => {
+      call++;
+      await sleep(1);
+      if (call === 1) throw new Error('cannot connect');
+      if (call === 2) return [];
+      return claim().map((value) => ({ ok: true, value }));
+    });
+    await expect(batcher.run('k', 1)).rejects.toThrow('cannot connect');
+    await expect(batcher.run('k', 2)).rejects.toThrow('without claiming');
+    await expect(batcher.run('k', 3)).resolves.toBe(3);
   });
 });

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { ApiError } from '../src/lib/errors.js';
-import { registerOrders, type Order } from '../src/modules/registrations/registrations.service.js';
+import { StaleHolders, registerOrders, type Order } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
 import { insertEvent, insertRegistration } from './helpers/seat-rows.js';
@@ -62,6 +62,26 @@ describe('registerOrders (one batch, one transaction)', () => {
     expect(outcomes.map(errorCode)).toEqual([null, 'already_registered', null, 'already_registered']);
     expect((outcomes[1]!.ok ? null : (outcomes[1]!.error as ApiError).detail)).toMatch(/waiting list/);
     expect(outcomes.map((o) => (o.ok ? o.value.waitlistPosition : null))).toEqual([2, null, 3, null]);
+  });
+
+  it('claimed after the lock without reading holders: a user who holds an order makes it throw StaleHolders and write nothing', async () => {
+    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 2 });
+    const [a, b, c] = people as [TestUser, TestUser, TestUser];
+    await insertRegistration(ctx.app.db, { userId: a.id, eventId: event.id, quantity: 1, status: 'registered' });
+    let claimed = 0;
+    const claim = () => {
+      claimed++;
+      return [order(a, 1, 1), order(b, 1, 2), order(c, 1, 3)];
+    };
+    await expect(ctx.app.db.transaction((tx) => registerOrders(tx, event.id, claim, { readHolders: false }))).rejects.toBeInstanceOf(StaleHolders);
+    expect(claimed).toBe(1);
+    expect(await ctx.app.db.select().from(registrations).where(eq(registrations.eventId, event.id))).toHaveLength(1);
+    expect(await ctx.app.db.select().from(notifications).where(eq(notifications.eventId, event.id))).toHaveLength(0);
+    expect((await ctx.app.db.select().from(events).where(eq(events.id, event.id)))[0]).toMatchObject({ registeredCount: 1, waitlistCount: 0 });
+    // Run again reading the holders, as the batcher does: a is refused and b, not c, gets the last seat.
+    const outcomes = await ctx.app.db.transaction((tx) => registerOrders(tx, event.id, claim, { readHolders: true }));
+    expect(outcomes.map(errorCode)).toEqual(['already_registered', null, null]);
+    expect(outcomes.map((o) => (o.ok ? o.value.status : null))).toEqual([null, 'registered', 'waitlisted']);
   });
 
   it('refuses only the orders that arrived after the start, and every order for a cancelled or unknown event', async () => {

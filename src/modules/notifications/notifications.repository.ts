@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { notifications, registrations, streamTickets } from '../../db/schema.js';
 
@@ -37,6 +37,33 @@ export async function insertAndPublishNotifications(db: Db, values: NewNotificat
   }
   return rows;
 }
+
+/**
+ * For a statement that writes notifications beside its own changes, in the same round trip: the CTEs
+ * `notified` (inserts `rows`) and `published` (announces each on the live-stream channel, as
+ * insertAndPublishNotifications does). PostgreSQL runs a plain CTE only when it is read, so the statement must
+ * select `publishedCount`.
+ */
+export function insertAndPublishCtes(rows: NewNotification[]): SQL {
+  const json = JSON.stringify(
+    rows.map((row) => ({
+      user_id: row.userId,
+      event_id: row.eventId ?? null,
+      kind: row.kind,
+      message: row.message,
+      created_at: (row.createdAt ?? new Date()).toISOString(),
+    })),
+  );
+  return sql`notified as (
+      insert into ${notifications} (user_id, event_id, kind, message, created_at)
+      select user_id, event_id, kind, message, created_at
+      from json_to_recordset(${json}::json) as n(user_id uuid, event_id uuid, kind text, message text, created_at timestamptz)
+      returning id, user_id
+    ),
+    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified)`;
+}
+
+export const publishedCount = sql`(select count(*) from published)`;
 
 /**
  * Inserts scheduled notifications (reminders, feedback requests) and skips users who already have one of that

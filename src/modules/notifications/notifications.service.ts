@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
@@ -27,6 +28,17 @@ export async function notify(db: Db, items: NotificationInput | NotificationInpu
     db,
     list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
   );
+}
+
+/**
+ * The same as `notify`, as CTEs for the caller's own statement (see insertAndPublishCtes): the registration rush
+ * writes its notifications in the one round trip that writes the orders, while it holds the event's row lock.
+ */
+export function notifyAlongside(items: NotificationInput[], now: Date): { ctes: SQL; read: SQL } {
+  return {
+    ctes: repo.insertAndPublishCtes(items.map((item) => ({ ...item, createdAt: item.createdAt ?? now }))),
+    read: repo.publishedCount,
+  };
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */

@@ -51,7 +51,7 @@ export async function findRegistration(db: Db, id: string): Promise<Registration
  * Locks the event row (as lockEvent) and, in the same round trip, reads which of `userIds` already hold a live
  * registration for it. The holders come from the statement's snapshot, taken before any wait for the lock: an
  * order committed by another process during that wait is not among them. The insert's unique index still refuses
- * such a second order (insertCountedRegistrations skips it), so this only saves a round trip under the lock.
+ * such a second order (insertDecidedOrders skips it), so this only saves a round trip under the lock.
  */
 export async function lockEventWithHolders(
   db: Db,
@@ -73,49 +73,82 @@ export async function lockEventWithHolders(
   return row && { event: row.event, holders: new Map(row.holders) };
 }
 
-export type NewRegistration = typeof registrations.$inferInsert & { status: RegistrationStatus; quantity: number; updatedAt: Date };
+/** An order decided by the seat rule, with the id it will have: its tickets are written in the same statement. */
+export interface DecidedOrder {
+  id: string;
+  userId: string;
+  quantity: number;
+  status: 'registered' | 'waitlisted';
+  createdAt: Date;
+}
+
+/** A ticket for one seat of a decided order. */
+export interface SeatTicket {
+  id: string;
+  registrationId: string;
+  seat: number;
+  code: string;
+}
+
+/** CTEs a caller adds to insertDecidedOrders' statement, and what its select must read so they run. */
+export interface AlongsideCtes {
+  ctes: SQL;
+  read: SQL;
+}
 
 /**
- * Inserts orders for one event, skipping any user who already holds a live registration for it, and in the same
- * statement adds their seats (registered) and queue places (waitlisted) to the event's counts: one round trip
- * while the caller holds the event's row lock. `waitlistPosition` counts only the orders that were waitlisted
- * before this statement (its snapshot does not see the rows it inserts); the caller adds the new ones ahead.
+ * Writes a batch of decided orders for one event in one statement, so one round trip while the caller holds the
+ * event's row lock: inserts the registrations, skipping any user who already holds a live one (the unique index);
+ * adds their seats and queue places to the event's counts; issues the tickets of the orders that went in,
+ * skipping any whose code is taken; and runs the caller's `alongside` CTEs (notifications). Answers which orders
+ * went in, each with its place among the orders waitlisted before this statement (its snapshot does not see the
+ * rows it inserts: the caller counts the new ones ahead), and which tickets were issued.
  */
-export async function insertCountedRegistrations(
+export async function insertDecidedOrders(
   db: Db,
   eventId: string,
-  values: NewRegistration[],
-): Promise<Array<RegistrationRow & { waitlistPosition: number | null }>> {
-  if (values.length === 0) return [];
-  const inserted = db.$with('inserted').as(
-    db
-      .insert(registrations)
-      .values(values)
-      .onConflictDoNothing({
-        target: [registrations.userId, registrations.eventId],
-        where: sql`${registrations.status} <> 'cancelled'`,
-      })
-      .returning(),
+  orders: DecidedOrder[],
+  seats: SeatTicket[],
+  alongside: AlongsideCtes,
+): Promise<{ inserted: Map<string, number | null>; issued: Set<string> }> {
+  const ordersJson = JSON.stringify(
+    orders.map((o) => ({ id: o.id, user_id: o.userId, quantity: o.quantity, status: o.status, created_at: o.createdAt.toISOString() })),
   );
-  const fromInserted = sql.identifier('inserted');
-  const counted = db.$with('counted').as(
-    db
-      .update(events)
-      .set({
-        registeredCount: sql`${events.registeredCount} + (select coalesce(sum(quantity) filter (where status = 'registered'), 0)::int from ${fromInserted})`,
-        waitlistCount: sql`${events.waitlistCount} + (select count(*) filter (where status = 'waitlisted')::int from ${fromInserted})`,
-        updatedAt: sql`(select max(updated_at) from ${fromInserted})`,
-      })
-      .where(and(eq(events.id, eventId), sql`exists (select 1 from ${fromInserted})`)),
-  );
-  // Qualified by hand: Drizzle renders a CTE's columns bare, and bare names inside the subquery would mean `ahead`'s.
-  const column = (name: string) => sql`${fromInserted}.${sql.identifier(name)}`;
-  const position = positionInQueue({ id: column('id'), eventId: column('event_id'), status: column('status'), createdAt: column('created_at') });
-  const rows = await db
-    .with(inserted, counted)
-    .select({ registration: inserted._.selectedFields, waitlistPosition: position })
-    .from(inserted);
-  return rows.map((row) => ({ ...(row.registration as RegistrationRow), waitlistPosition: row.waitlistPosition }));
+  const seatsJson = JSON.stringify(seats.map((t) => ({ id: t.id, registration_id: t.registrationId, seat: t.seat, code: t.code })));
+  const position = positionInQueue({ id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` });
+  const result = await db.execute(sql`
+    with inserted as (
+      insert into ${registrations} (id, user_id, event_id, quantity, status, created_at, updated_at)
+      select id, user_id, ${eventId}, quantity, status, created_at, created_at
+      from json_to_recordset(${ordersJson}::json) as o(id uuid, user_id uuid, quantity int, status text, created_at timestamptz)
+      on conflict (user_id, event_id) where status <> 'cancelled' do nothing
+      returning id, event_id, quantity, status, created_at
+    ),
+    counted as (
+      update ${events} set
+        registered_count = registered_count + (select coalesce(sum(quantity) filter (where status = 'registered'), 0)::int from inserted),
+        waitlist_count = waitlist_count + (select count(*) filter (where status = 'waitlisted')::int from inserted),
+        updated_at = (select max(created_at) from inserted)
+      where id = ${eventId} and exists (select 1 from inserted)
+    ),
+    issued as (
+      insert into ${tickets} (id, registration_id, event_id, seat, code, created_at)
+      select t.id, t.registration_id, i.event_id, t.seat, t.code, i.created_at
+      from json_to_recordset(${seatsJson}::json) as t(id uuid, registration_id uuid, seat int, code text)
+      join inserted as i on i.id = t.registration_id
+      on conflict (code) do nothing
+      returning id
+    ),
+    ${alongside.ctes}
+    select
+      (select coalesce(json_agg(json_build_array(i.id, ${position})), '[]') from inserted as i)::text as inserted,
+      (select coalesce(json_agg(id), '[]') from issued)::text as issued,
+      ${alongside.read} as alongside`);
+  const [row] = (result as unknown as { rows: Array<{ inserted: string; issued: string }> }).rows;
+  return {
+    inserted: new Map(JSON.parse(row!.inserted) as Array<[string, number | null]>),
+    issued: new Set(JSON.parse(row!.issued) as string[]),
+  };
 }
 
 export async function setRegistrationStatus(

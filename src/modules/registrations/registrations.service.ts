@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import type { RegistrationStatus } from '../../db/schema.js';
 import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
-import { KeyedBatcher, type BatchOutcome } from '../../lib/keyed-batcher.js';
+import { KeyedBatcher, type BatchOutcome, type ClaimItems } from '../../lib/keyed-batcher.js';
 import type { AuthUser } from '../../plugins/auth.js';
-import { notify, notifyEventCancelled } from '../notifications/notifications.service.js';
+import { notify, notifyAlongside, notifyEventCancelled } from '../notifications/notifications.service.js';
 import * as repo from './registrations.repository.js';
 import type { EventRow, RegistrationRow, RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
 import { ticketCode } from './ticket-codes.js';
@@ -16,24 +17,28 @@ export interface RegistrationWithTickets extends RegistrationView {
 
 const CODE_ATTEMPTS = 5;
 
-/**
- * Issues one ticket per seat of each registration, created at `now` (default: when its registration was). A code
- * that collides with an existing one is drawn again.
- */
-async function issueTickets(tx: Db, orders: RegistrationRow[], now?: Date): Promise<TicketRow[]> {
-  const issued: TicketRow[] = [];
-  let seats = orders.flatMap((order) =>
-    Array.from({ length: order.quantity }, (_, i) => ({
-      registrationId: order.id,
-      eventId: order.eventId,
-      seat: i + 1,
-      createdAt: order.createdAt,
-    })),
+/** A seat that needs a ticket. */
+interface PendingSeat {
+  registrationId: string;
+  eventId: string;
+  seat: number;
+  createdAt: Date;
+}
+
+/** One per seat of each order, created at `now` (default: when its order was). */
+const seatsOf = (orders: RegistrationRow[], now?: Date): PendingSeat[] =>
+  orders.flatMap((order) =>
+    Array.from({ length: order.quantity }, (_, i) => ({ registrationId: order.id, eventId: order.eventId, seat: i + 1, createdAt: now ?? order.createdAt })),
   );
+
+/** Issues a ticket for each seat; a code that collides with an existing one is drawn again. */
+async function issueTickets(tx: Db, pending: PendingSeat[]): Promise<TicketRow[]> {
+  const issued: TicketRow[] = [];
+  let seats = pending;
   for (let attempt = 0; attempt < CODE_ATTEMPTS && seats.length > 0; attempt++) {
     const rows = await repo.insertTicketsSkippingTakenCodes(
       tx,
-      seats.map((seat) => ({ ...seat, code: ticketCode(seat.seat), createdAt: now ?? seat.createdAt })),
+      seats.map((seat) => ({ ...seat, code: ticketCode(seat.seat) })),
     );
     issued.push(...rows);
     const done = new Set(rows.map((r) => `${r.registrationId}:${r.seat}`));
@@ -41,6 +46,11 @@ async function issueTickets(tx: Db, orders: RegistrationRow[], now?: Date): Prom
   }
   if (seats.length > 0) throw new Error('Could not draw a free ticket code; the random source is broken.');
   return issued.sort((a, b) => a.seat - b.seat);
+}
+
+/** The tickets a batch writes in its one statement: ids and codes drawn here, so the statement needs no reply first. */
+function batchTickets(orders: RegistrationRow[]): TicketRow[] {
+  return seatsOf(orders).map((seat) => ({ ...seat, id: randomUUID(), code: ticketCode(seat.seat), isUsed: false, usedAt: null }));
 }
 
 const canManageEvent = (actor: AuthUser, event: { organizerId: string }) => actor.isStaff || event.organizerId === actor.id;
@@ -96,13 +106,15 @@ const batchers = new WeakMap<Db, KeyedBatcher<Order, RegistrationWithTickets>>()
 function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = new KeyedBatcher(async (eventId, orders) => {
+    batcher = new KeyedBatcher(async (eventId, claim) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction((tx) => registerOrders(tx, eventId, orders));
+          // The first try forms its batch once it holds the lock, and supposes nobody in it already holds an
+          // order (a retry reads who does): see registerOrders.
+          return await db.transaction((tx) => registerOrders(tx, eventId, claim, { readHolders: attempt > 1 }));
         } catch (error) {
-          // Rolled back; the second try reads the holders afresh, and nothing changed in between is missed then.
-          if (!(error instanceof StaleHolders) || attempt >= 3) throw error;
+          // Rolled back; the next try reads the holders afresh, and nothing changed in between is missed then.
+          if (!(error instanceof StaleHolders) || attempt >= 4) throw error;
         }
       }
     });
@@ -117,13 +129,34 @@ function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
  * its seats if all of them are still free, or else joins the waiting list whole, exactly as if the orders had come
  * one transaction each; a user may hold one live registration per event. Under a rush this turns hundreds of
  * commits into a few: the orders that arrive while one batch holds the lock form the next batch.
+ *
+ * `readHolders` reads, with the lock, which of the batch's users already hold an order, so the batch is known
+ * before it locks. Without it the batch is claimed only once the lock is held (orders that arrived during the
+ * wait join it), supposing nobody in it holds an order yet: if somebody does, the insert skips that order and
+ * this throws StaleHolders, and the caller runs the batch again with `readHolders`. Under the lock: the lock, one
+ * statement that writes the orders, tickets and notifications, and the commit.
  */
-export async function registerOrders(tx: Db, eventId: string, orders: Order[]): Promise<BatchOutcome<RegistrationWithTickets>[]> {
-  const locked = await repo.lockEventWithHolders(
-    tx,
-    eventId,
-    orders.map((o) => o.user.id),
-  );
+export async function registerOrders(
+  tx: Db,
+  eventId: string,
+  claim: Order[] | ClaimItems<Order>,
+  { readHolders }: { readHolders: boolean } = { readHolders: true },
+): Promise<BatchOutcome<RegistrationWithTickets>[]> {
+  const claimOrders = Array.isArray(claim) ? () => claim : claim;
+  let orders: Order[];
+  let locked: { event: EventRow; holders: Map<string, RegistrationStatus> } | undefined;
+  if (readHolders) {
+    orders = claimOrders();
+    locked = await repo.lockEventWithHolders(
+      tx,
+      eventId,
+      orders.map((o) => o.user.id),
+    );
+  } else {
+    const event = await repo.lockEvent(tx, eventId);
+    orders = claimOrders();
+    locked = event && { event, holders: new Map() };
+  }
   if (!locked) {
     const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
     return orders.map(() => ({ ok: false, error }));
@@ -134,7 +167,7 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
     return orders.map(() => ({ ok: false, error }));
   }
   const outcomes: BatchOutcome<RegistrationWithTickets>[] = [];
-  const accepted: Array<{ index: number; order: Order; status: RegistrationStatus }> = [];
+  const accepted: Array<{ index: number; order: Order; row: RegistrationRow & { status: 'registered' | 'waitlisted' } }> = [];
   let free = event.capacity - event.registeredCount;
   orders.forEach((order, index) => {
     const held = liveStatus.get(order.user.id);
@@ -143,51 +176,54 @@ export async function registerOrders(tx: Db, eventId: string, orders: Order[]): 
     } else if (held) {
       outcomes[index] = { ok: false, error: alreadyRegistered(held) };
     } else {
-      const status: RegistrationStatus = order.quantity <= free ? 'registered' : 'waitlisted';
+      const status = order.quantity <= free ? 'registered' : 'waitlisted';
       if (status === 'registered') free -= order.quantity;
       liveStatus.set(order.user.id, status);
-      accepted.push({ index, order, status });
+      const row = {
+        id: randomUUID(),
+        userId: order.user.id,
+        eventId,
+        quantity: order.quantity,
+        status,
+        createdAt: order.now,
+        updatedAt: order.now,
+        cancelledAt: null,
+      } as const;
+      accepted.push({ index, order, row });
     }
   });
-  const inserted = await repo.insertCountedRegistrations(
+  const planned = batchTickets(accepted.map((a) => a.row).filter((row) => row.status === 'registered'));
+  const { inserted, issued } = await repo.insertDecidedOrders(
     tx,
     eventId,
-    accepted.map(({ order, status }) => ({
-      userId: order.user.id,
-      eventId,
-      quantity: order.quantity,
-      status,
-      createdAt: order.now,
-      updatedAt: order.now,
-    })),
+    accepted.map((a) => a.row),
+    planned,
+    notifyAlongside(
+      accepted.map(({ row }) => ({ userId: row.userId, eventId, kind: row.status, message: messages[row.status](event.title), createdAt: row.createdAt })),
+      orders[0]!.now, // each item carries its own createdAt, which wins
+    ),
   );
-  if (inserted.length < accepted.length) throw new StaleHolders();
-  const byUser = new Map(inserted.map((row) => [row.userId, row]));
+  if (inserted.size < accepted.length) throw new StaleHolders();
+  const tickets = [
+    ...planned.filter((t) => issued.has(t.id)),
+    // A ticket whose code was already taken (about one in 2^60) gets a code drawn again.
+    ...(await issueTickets(tx, planned.filter((t) => !issued.has(t.id)))),
+  ];
   // The statement could not see the orders it queued itself: count those ahead of each one, in the queue's order.
-  const queuedNow = inserted.filter((r) => r.status === 'waitlisted');
+  const queuedNow = accepted.map((a) => a.row).filter((r) => r.status === 'waitlisted');
   const ahead = (row: RegistrationRow) => queuedNow.filter((other) => queueOrder(other, row) < 0).length;
-  const registered = inserted.filter((r) => r.status === 'registered');
-  const tickets = await issueTickets(tx, registered);
-  await notify(
-    tx,
-    inserted.map((row) => {
-      const kind = row.status === 'registered' ? 'registered' : 'waitlisted';
-      return { userId: row.userId, eventId, kind, message: messages[kind](event.title), createdAt: row.createdAt };
-    }),
-    orders[0]!.now, // each item carries its own createdAt, which wins
-  );
-  for (const { index, order } of accepted) {
-    const row = byUser.get(order.user.id)!;
+  for (const { index, order, row } of accepted) {
+    const queuedBefore = inserted.get(row.id) ?? null;
     outcomes[index] = {
       ok: true,
       value: {
         ...row,
-        waitlistPosition: row.waitlistPosition === null ? null : row.waitlistPosition + ahead(row),
+        waitlistPosition: queuedBefore === null ? null : queuedBefore + ahead(row),
         eventTitle: event.title,
         eventDateTime: event.dateTime,
         eventOrganizerId: event.organizerId,
         username: order.user.username,
-        tickets: tickets.filter((t) => t.registrationId === row.id),
+        tickets: tickets.filter((t) => t.registrationId === row.id).sort((a, b) => a.seat - b.seat),
       },
     };
   }
@@ -239,7 +275,7 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
     'registered',
     now,
   );
-  await issueTickets(tx, rows, now);
+  await issueTickets(tx, seatsOf(rows, now));
   await repo.adjustEventCounts(
     tx,
     eventId,
