@@ -16,7 +16,9 @@ export interface ScenarioResult {
   statusCodes?: Record<string, number>;
   ratioToB0?: number;
   percentOfB1?: number;
-  /** The registration race only: what the tables hold afterwards. */
+  /** A scenario run several times: each round's figures (the row shows the median round). */
+  rounds?: Array<{ requestsPerSecond: number; p99Ms: number }>;
+  /** The registration race only: what the tables hold afterwards (round 0's counts; `ok` covers every round). */
   verification?: { ok: boolean } & Record<string, number | boolean>;
   notes: string[];
 }

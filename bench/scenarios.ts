@@ -4,12 +4,13 @@ import {
   BENCH_PASSWORD,
   CATEGORY_NAMES,
   HEAVY_USERS,
-  RACE_EVENT_NUMBER,
+  RACE_ROUNDS,
   RACE_USERS,
   TOPICS,
   WARMUP_RACE_EVENT_NUMBER,
   WARMUP_RACE_USERS,
   benchUuid,
+  raceEventNumber,
   categorySlug,
   type SeedSizes,
 } from './seed.js';
@@ -33,7 +34,9 @@ export interface Scenario {
   once?: boolean;
   /** Slow requests need a longer window than --quick's, or the few that finish in it say little. */
   minDurationSeconds?: number;
-  load(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
+  /** For a `once` scenario: how many times it is run (round 0, 1, …); the median round is reported. */
+  rounds?: number;
+  load(ctx: ScenarioContext, round: number): Pick<LoadSpec, 'method' | 'requests'>;
   /** For a `once` scenario: requests sent (each once, untimed) just before it, to warm the server up. */
   warmup?(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
 }
@@ -118,12 +121,13 @@ export const scenarios: Scenario[] = [
     label: `6 POST /registrations/: ${RACE_USERS} users race for 100 seats`,
     route: 'POST /registrations/',
     once: true,
-    load: ({ sizes, token }) => ({
+    rounds: RACE_ROUNDS,
+    load: ({ sizes, token }, round) => ({
       method: 'POST',
       requests: range(sizes.users - RACE_USERS + 1, RACE_USERS).map((n) => ({
         path: '/registrations/',
         headers: bearer(token(n)),
-        body: JSON.stringify({ event: benchUuid('event', RACE_EVENT_NUMBER), quantity: 1 }),
+        body: JSON.stringify({ event: benchUuid('event', raceEventNumber(round)), quantity: 1 }),
       })),
     }),
     // Users just past the heavy ones, well clear of the racers (the last RACE_USERS).

@@ -5,6 +5,7 @@ import {
   HEAVY_USERS,
   RACE_CAPACITY,
   RACE_EVENT_NUMBER,
+  RACE_ROUNDS,
   REGISTRATIONS_PER_HEAVY_USER,
   benchUuid,
   raceOutcome,
@@ -68,7 +69,7 @@ describe('benchmark seeding', () => {
     expect(counts).toMatchObject({
       users: sizes.users,
       categories: 20,
-      events: sizes.events + 2, // and the two race events
+      events: sizes.events + RACE_ROUNDS + 1, // and the race's events, one per round, and its warm-up's
       registrations: sizes.registrations,
       feedbacks: sizes.feedbacks,
     });
@@ -101,7 +102,9 @@ describe('benchmark seeding', () => {
       SELECT count(*)::int AS n FROM registrations WHERE user_id = ${benchUuid('user', 1)}
       UNION ALL SELECT count(*)::int FROM registrations WHERE user_id = ${benchUuid('user', HEAVY_USERS)}`);
     expect(heavy.map((r) => Number(r.n))).toEqual([REGISTRATIONS_PER_HEAVY_USER, REGISTRATIONS_PER_HEAVY_USER]);
-    expect(await raceOutcome(ctx.database)).toMatchObject({ capacity: RACE_CAPACITY, registeredSeats: 0, waitlisted: 0, tickets: 0 });
+    for (let round = 0; round < RACE_ROUNDS; round++) {
+      expect(await raceOutcome(ctx.database, round)).toMatchObject({ capacity: RACE_CAPACITY, registeredSeats: 0, waitlisted: 0, tickets: 0 });
+    }
     expect(benchUuid('event', RACE_EVENT_NUMBER)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
