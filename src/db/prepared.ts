@@ -1,3 +1,5 @@
+import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
 
 /**
@@ -12,4 +14,16 @@ export function preparedPerDb<T>(build: (db: Db) => T): (db: Db) => T {
     if (query === undefined) cache.set(db, (query = build(db)));
     return query;
   };
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a raw statement whose text never changes (only its parameters do) as a named prepared statement, as
+ * `preparedPerDb` does for built queries: node-postgres parses and plans it once per pooled connection, PGlite
+ * runs it like any other query. For statements Drizzle cannot build, such as several data-modifying CTEs.
+ */
+export async function executeNamed<Row>(db: Db, name: string, statement: SQL): Promise<Row[]> {
+  const result = await db._.session.prepareQuery(dialect.sqlToQuery(statement), undefined, name, false).execute();
+  return (result as { rows: Row[] }).rows;
 }

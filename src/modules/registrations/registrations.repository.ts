@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { preparedPerDb } from '../../db/prepared.js';
+import { executeNamed, preparedPerDb } from '../../db/prepared.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -116,7 +116,10 @@ export async function insertDecidedOrders(
   );
   const seatsJson = JSON.stringify(seats.map((t) => ({ id: t.id, registration_id: t.registrationId, seat: t.seat, code: t.code })));
   const position = positionInQueue({ id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` });
-  const result = await db.execute(sql`
+  const [row] = await executeNamed<{ inserted: string; issued: string }>(
+    db,
+    'registrations_insert_decided_orders',
+    sql`
     with inserted as (
       insert into ${registrations} (id, user_id, event_id, quantity, status, created_at, updated_at)
       select id, user_id, ${eventId}, quantity, status, created_at, created_at
@@ -143,8 +146,8 @@ export async function insertDecidedOrders(
     select
       (select coalesce(json_agg(json_build_array(i.id, ${position})), '[]') from inserted as i)::text as inserted,
       (select coalesce(json_agg(id), '[]') from issued)::text as issued,
-      ${alongside.read} as alongside`);
-  const [row] = (result as unknown as { rows: Array<{ inserted: string; issued: string }> }).rows;
+      ${alongside.read} as alongside`,
+  );
   return {
     inserted: new Map(JSON.parse(row!.inserted) as Array<[string, number | null]>),
     issued: new Set(JSON.parse(row!.issued) as string[]),
