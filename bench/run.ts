@@ -49,7 +49,8 @@ const { values: flags } = parseArgs({
 const quick = flags.quick!;
 const dbs: DbKind[] = flags.db === 'both' ? ['postgres', 'pglite'] : [flags.db as DbKind];
 if (!dbs.every((db) => db === 'postgres' || db === 'pglite')) throw new Error('--db must be postgres, pglite or both');
-const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 2 : 10;
+// --quick must finish within a minute for both databases (issue 6): short windows, and the race run once.
+const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 1 : 10;
 const warmupSeconds = quick ? 0.5 : 2;
 const connections = Number(flags.connections);
 if (!(durationSeconds > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
@@ -329,7 +330,7 @@ async function runScenario(
     log(`${db}: ${scenario.id} skipped: the server has no ${scenario.route}`);
     return { ...base, status: 'skipped (route missing)' };
   }
-  const rounds = scenario.rounds ?? 1;
+  const rounds = quick ? 1 : (scenario.rounds ?? 1);
   const { method, requests } = scenario.load(context, 0);
   const spec: LoadSpec = {
     tool: scenario.once ? 'autocannon' : tool,
@@ -340,7 +341,7 @@ async function runScenario(
     connections: scenario.once ? Math.min(connections, requests.length) : connections,
     ...(scenario.once
       ? { amount: requests.length }
-      : { durationSeconds: Math.max(durationSeconds, scenario.minDurationSeconds ?? 0), warmupSeconds }),
+      : { durationSeconds: Math.max(durationSeconds, quick ? Math.min(3, scenario.minDurationSeconds ?? 0) : (scenario.minDurationSeconds ?? 0)), warmupSeconds }),
   };
   await settle(baseUrl);
   log(`${db}: ${scenario.id}…`);
