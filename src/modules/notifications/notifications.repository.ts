@@ -44,14 +44,14 @@ export async function insertAndPublishNotifications(db: Db, values: NewNotificat
  * insertAndPublishNotifications does). PostgreSQL runs a plain CTE only when it is read, so the statement must
  * select `publishedCount`.
  */
-export function insertAndPublishCtes(rows: NewNotification[]): SQL {
+export function insertAndPublishCtes(rows: Array<NewNotification & { createdAt: Date }>): SQL {
   const json = JSON.stringify(
     rows.map((row) => ({
       user_id: row.userId,
       event_id: row.eventId ?? null,
       kind: row.kind,
       message: row.message,
-      created_at: (row.createdAt ?? new Date()).toISOString(),
+      created_at: row.createdAt.toISOString(),
     })),
   );
   return sql`notified as (

@@ -34,11 +34,8 @@ export async function notify(db: Db, items: NotificationInput | NotificationInpu
  * The same as `notify`, as CTEs for the caller's own statement (see insertAndPublishCtes): the registration rush
  * writes its notifications in the one round trip that writes the orders, while it holds the event's row lock.
  */
-export function notifyAlongside(items: NotificationInput[], now: Date): { ctes: SQL; read: SQL } {
-  return {
-    ctes: repo.insertAndPublishCtes(items.map((item) => ({ ...item, createdAt: item.createdAt ?? now }))),
-    read: repo.publishedCount,
-  };
+export function notifyAlongside(items: Array<NotificationInput & { createdAt: Date }>): { ctes: SQL; read: SQL } {
+  return { ctes: repo.insertAndPublishCtes(items), read: repo.publishedCount };
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */

@@ -192,6 +192,7 @@ export async function registerOrders(
       accepted.push({ index, order, row });
     }
   });
+  if (accepted.length === 0) return outcomes;
   const planned = batchTickets(accepted.map((a) => a.row).filter((row) => row.status === 'registered'));
   const { inserted, issued } = await repo.insertDecidedOrders(
     tx,
@@ -200,7 +201,6 @@ export async function registerOrders(
     planned,
     notifyAlongside(
       accepted.map(({ row }) => ({ userId: row.userId, eventId, kind: row.status, message: messages[row.status](event.title), createdAt: row.createdAt })),
-      orders[0]!.now, // each item carries its own createdAt, which wins
     ),
   );
   if (inserted.size < accepted.length) throw new StaleHolders();
