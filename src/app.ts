@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -23,6 +21,7 @@ import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import openApiPlugin from './plugins/openapi.js';
 import publicCachePlugin from './plugins/public-cache.js';
 
 declare module 'fastify' {
@@ -101,27 +100,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   // After helmet and CORS: a cached answer still carries their headers.
   await app.register(publicCachePlugin);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Event Ticketing API',
-        version: API_VERSION,
-        description:
-          'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
-        license: { name: 'MIT' },
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(openApiPlugin, { version: API_VERSION });
   await app.register(authPlugin, { tokens: app.tokens });
   await app.register(idempotencyPlugin);
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get(
     '/healthz',
