@@ -71,9 +71,10 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
     // no object, so it answers like a non-uuid id does (404), in the API's error shape.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+        void reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+        return;
       }
-      return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
+      void reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
     },
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -27,7 +27,7 @@ const post = (url: string, payload: unknown, headers: Record<string, string> = {
 async function loginTokens(email: string, password = DEFAULT_PASSWORD) {
   const res = await post('/auth/login/', { email, password });
   expect(res.statusCode).toBe(200);
-  return res.json() as { access: string; refresh: string };
+  return res.json<{ access: string; refresh: string }>();
 }
 
 describe('POST /auth/register/', () => {
