@@ -76,6 +76,14 @@ describe('POST /auth/register/', () => {
     expect(res.json().password.join(' ')).toContain('too similar to the username');
   });
 
+  it('refuses passwords from public breach lists, whatever their case', async () => {
+    for (const password of ['password1', 'qwerty123', 'iloveyou', 'dragon123', 'sunshine1', 'trustno1', 'Football1', 'PASSW0RD']) {
+      const res = await post('/auth/register/', signUpBody({ password, password2: password }));
+      expect(res.statusCode, password).toBe(400);
+      expect(res.json().password, password).toContain('This password is too common.');
+    }
+  });
+
   it('refuses duplicate email (any case) and username', async () => {
     const body = signUpBody();
     expect((await post('/auth/register/', body)).statusCode).toBe(201);
