@@ -2,9 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registrations, tickets } from '../../src/db/schema.js';
-import { expectAccessible, launchBrowser, newPage, readQrCode, startWebServer, type WebServer } from '../helpers/browser.js';
+import { expectAccessible, launchBrowser, logInThroughForm, newPage, readQrCode, startWebServer, type WebServer } from '../helpers/browser.js';
 import { createEvent } from '../helpers/events-factories.js';
-import { createOrganizer } from '../helpers/factories.js';
+import { createOrganizer, createUser, DEFAULT_PASSWORD } from '../helpers/factories.js';
 
 let server: WebServer;
 let browser: Browser;
@@ -97,6 +97,92 @@ describe('an attendee on a phone', () => {
       .where(and(eq(registrations.eventId, event.id), eq(registrations.id, rows[0]!.id)));
     expect(after!.status).toBe('cancelled');
     await page.getByText('No upcoming registrations.').waitFor();
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('follows deep links and Back, keeps filters in the URL and the session over a reload, and edits the profile', async () => {
+    const organizer = await createOrganizer(server.app);
+    const event = await createEvent(server.app, organizer, { title: 'Canal boat tour', location: 'Utrecht, Netherlands' });
+    const user = await createUser(server.app);
+    const other = await createUser(server.app);
+    const { page, context, problems } = await newPage(browser, server.baseUrl);
+
+    // A signed-in page asks for a login first, then comes back to it.
+    await page.goto('/app/tickets');
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/tickets');
+    await expectAccessible(page, 'log in');
+    await page.getByLabel('Email or username').fill(user.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'No active account found with the given credentials' }).waitFor();
+    await page.getByLabel('Password').fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'My tickets' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/app/tickets');
+
+    // An event page opened by its address, then reloaded: same page, still signed in.
+    await page.goto(`/app/events/${event.id}`);
+    await page.getByRole('heading', { name: 'Canal boat tour' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Canal boat tour' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('button', { name: 'Register' }).waitFor();
+
+    // Filters live in the URL: a shared link shows the same list, and Back returns to it with the form filled.
+    await page.goto('/app/?location=utrecht&has_seats=true');
+    await page.getByText('1 event', { exact: true }).waitFor();
+    expect(await page.getByLabel('Location').inputValue()).toBe('utrecht');
+    expect(await page.getByLabel('Only events with seats left').isChecked()).toBe(true);
+    await page.getByRole('link', { name: 'Canal boat tour' }).click();
+    await page.getByRole('heading', { name: 'Canal boat tour' }).waitFor();
+    await page.goBack();
+    await page.getByRole('link', { name: 'Canal boat tour' }).waitFor();
+    expect(await page.getByLabel('Location').inputValue()).toBe('utrecht');
+    await page.getByLabel('Search').fill('no such words anywhere');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No events match these filters.').waitFor();
+    await expectAccessible(page, 'an empty event list');
+    await page.goBack();
+    await page.getByRole('link', { name: 'Canal boat tour' }).waitFor();
+    await page.goForward();
+    await page.getByText('No events match these filters.').waitFor();
+    await page.getByRole('region', { name: 'Results' }).getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByRole('link', { name: 'Canal boat tour' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+
+    await page.goto('/app/no/such/page');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await expectAccessible(page, 'not found');
+
+    // Profile: the API's field errors by the fields, then changes that work.
+    await page.getByRole('link', { name: 'Profile' }).click();
+    await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+    await expectAccessible(page, 'profile');
+    const username = page.getByRole('textbox', { name: 'Username' });
+    await username.fill(other.username);
+    await page.getByRole('button', { name: 'Save username' }).click();
+    await page.getByText('A user with that username already exists.').waitFor();
+    expect(await username.getAttribute('aria-invalid')).toBe('true');
+    await username.fill('canal_fan');
+    await page.getByRole('button', { name: 'Save username' }).click();
+    await page.getByText('Username saved.').waitFor();
+
+    await page.getByLabel('Current password').fill('wrong-password');
+    await page.getByLabel('New password', { exact: true }).fill('Tulip-Bridge-93');
+    await page.getByLabel('Repeat the new password').fill('Tulip-Bridge-93');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your old password was entered incorrectly. Please enter it again.').waitFor();
+    expect(await page.getByLabel('Current password').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Current password').fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed. Other sessions were signed out.').waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('link', { name: 'Log in' }).waitFor();
+    await logInThroughForm(page, 'canal_fan', 'Tulip-Bridge-93');
 
     expect(problems).toEqual([]);
     await context.close();
