@@ -1,6 +1,6 @@
 // The thin hand-written layer over the generated client: the session (tokens), renewal, and error wording.
 import createClient from 'openapi-fetch';
-import type { components, paths } from './schema';
+import type { paths } from './schema';
 
 type Json<P extends keyof paths, M extends 'get' | 'post', C extends number = 200> = paths[P][M] extends {
   responses: { [K in C]: { content: { 'application/json': infer T } } };
@@ -15,7 +15,6 @@ export type Notification = Json<'/notifications/', 'get'>['results'][number];
 export type Feedback = Json<'/feedbacks/', 'get'>['results'][number];
 export type Category = Json<'/categories/', 'get'>['results'][number];
 export type User = Json<'/auth/me/', 'get'>;
-export type FieldErrors = components['schemas']['FieldErrors'];
 
 /**
  * Where the tokens live: the access token (5 minutes) only in this module's memory; the refresh token in
