@@ -2,7 +2,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 // The API the dev server forwards to (`npm run dev:web`); the built app is served by the API itself under /app/.
-const api = process.env.API_URL ?? 'http://127.0.0.1:8000';
+const api = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8000}`;
 const apiPaths = ['/auth', '/events', '/categories', '/registrations', '/tickets', '/feedbacks', '/notifications', '/healthz'];
 
 export default defineConfig({

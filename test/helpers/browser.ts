@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import jsQRModule from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -45,6 +45,22 @@ export async function startWebServer(): Promise<WebServer> {
       await database.close();
     },
   };
+}
+
+/**
+ * One server and one Chromium for a test file, started in beforeAll and closed in afterAll. Read `server` and
+ * `browser` inside tests (they are set once beforeAll ran).
+ */
+export function useServerAndBrowser(): { server: WebServer; browser: Browser } {
+  const suite = {} as { server: WebServer; browser: Browser };
+  beforeAll(async () => {
+    [suite.server, suite.browser] = await Promise.all([startWebServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }
 
 export function launchBrowser(): Promise<Browser> {

@@ -1,28 +1,18 @@
 import { and, eq } from 'drizzle-orm';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registrations, tickets } from '../../src/db/schema.js';
-import { expectAccessible, launchBrowser, logInThroughForm, newPage, readQrCode, startWebServer, type WebServer } from '../helpers/browser.js';
+import { expectAccessible, logInThroughForm, newPage, readQrCode, useServerAndBrowser } from '../helpers/browser.js';
 import { createEvent } from '../helpers/events-factories.js';
 import { createOrganizer, createUser, DEFAULT_PASSWORD } from '../helpers/factories.js';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = useServerAndBrowser();
 
 describe('an attendee on a phone', () => {
   it('signs up, finds an event by search, registers 2 seats with a double click, sees 2 scannable QR codes and cancels', async () => {
-    const organizer = await createOrganizer(server.app);
-    const event = await createEvent(server.app, organizer, { title: 'Harbour jazz night', location: 'Porto, Portugal', capacity: 20 });
-    await createEvent(server.app, organizer, { title: 'Pottery workshop', location: 'Lyon, France' });
-    const { page, context, problems } = await newPage(browser, server.baseUrl, { width: 360, height: 740 });
+    const organizer = await createOrganizer(suite.server.app);
+    const event = await createEvent(suite.server.app, organizer, { title: 'Harbour jazz night', location: 'Porto, Portugal', capacity: 20 });
+    await createEvent(suite.server.app, organizer, { title: 'Pottery workshop', location: 'Lyon, France' });
+    const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl, { width: 360, height: 740 });
 
     // `/` sends a browser to the app.
     await page.goto('/');
@@ -62,9 +52,9 @@ describe('an attendee on a phone', () => {
     await expect.poll(() => page.getByTestId('seats-left').textContent()).toContain('18 of 20 seats left');
 
     // The double click made one registration.
-    const rows = await server.app.db.select().from(registrations).where(eq(registrations.eventId, event.id));
+    const rows = await suite.server.app.db.select().from(registrations).where(eq(registrations.eventId, event.id));
     expect(rows).toHaveLength(1);
-    const codes = (await server.app.db.select().from(tickets).where(eq(tickets.registrationId, rows[0]!.id))).map((t) => t.code).sort();
+    const codes = (await suite.server.app.db.select().from(tickets).where(eq(tickets.registrationId, rows[0]!.id))).map((t) => t.code).sort();
     expect(codes).toHaveLength(2);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My tickets' }).click();
@@ -91,7 +81,7 @@ describe('an attendee on a phone', () => {
     await expectAccessible(page, 'the cancel confirmation');
     await dialog.getByRole('button', { name: 'Cancel registration' }).click();
     await page.getByText('Cancelled your registration for Harbour jazz night.').waitFor();
-    const [after] = await server.app.db
+    const [after] = await suite.server.app.db
       .select()
       .from(registrations)
       .where(and(eq(registrations.eventId, event.id), eq(registrations.id, rows[0]!.id)));
@@ -103,11 +93,11 @@ describe('an attendee on a phone', () => {
   });
 
   it('follows deep links and Back, keeps filters in the URL and the session over a reload, and edits the profile', async () => {
-    const organizer = await createOrganizer(server.app);
-    const event = await createEvent(server.app, organizer, { title: 'Canal boat tour', location: 'Utrecht, Netherlands' });
-    const user = await createUser(server.app);
-    const other = await createUser(server.app);
-    const { page, context, problems } = await newPage(browser, server.baseUrl);
+    const organizer = await createOrganizer(suite.server.app);
+    const event = await createEvent(suite.server.app, organizer, { title: 'Canal boat tour', location: 'Utrecht, Netherlands' });
+    const user = await createUser(suite.server.app);
+    const other = await createUser(suite.server.app);
+    const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl);
 
     // A signed-in page asks for a login first, then comes back to it.
     await page.goto('/app/tickets');
@@ -135,7 +125,7 @@ describe('an attendee on a phone', () => {
     const after = await storedRefresh();
     expect(after).toBeTruthy();
     expect(after).not.toBe(before);
-    const replay = await server.app.inject({ method: 'POST', url: '/auth/token/refresh/', payload: { refresh: before } });
+    const replay = await suite.server.app.inject({ method: 'POST', url: '/auth/token/refresh/', payload: { refresh: before } });
     expect(replay.statusCode).toBe(401);
     // That replay revoked the token family, as the API does: the next renewal fails and the app signs out.
     await page.reload();

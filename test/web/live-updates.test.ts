@@ -1,40 +1,30 @@
 import { eq } from 'drizzle-orm';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { events } from '../../src/db/schema.js';
-import { expectAccessible, launchBrowser, logInThroughForm, newPage, startWebServer, type WebServer } from '../helpers/browser.js';
+import { expectAccessible, logInThroughForm, newPage, useServerAndBrowser } from '../helpers/browser.js';
 import { createEvent } from '../helpers/events-factories.js';
 import { authHeader, createOrganizer, createUser } from '../helpers/factories.js';
 import { registerFor } from '../helpers/registrations-factories.js';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = useServerAndBrowser();
 
 const HOUR = 3_600_000;
 
 describe('pages that stay current without reloading', () => {
   it('a waitlisted attendee sees the promotion and the bell move live; a visitor sees seats left change', async () => {
-    const organizer = await createOrganizer(server.app);
-    const event = await createEvent(server.app, organizer, { title: 'Rooftop cinema', capacity: 2 });
-    const holder = await createUser(server.app);
-    const holding = await registerFor(server.app, holder, event.id, 2);
+    const organizer = await createOrganizer(suite.server.app);
+    const event = await createEvent(suite.server.app, organizer, { title: 'Rooftop cinema', capacity: 2 });
+    const holder = await createUser(suite.server.app);
+    const holding = await registerFor(suite.server.app, holder, event.id, 2);
     expect(holding.json().status).toBe('registered');
-    const waiter = await createUser(server.app);
+    const waiter = await createUser(suite.server.app);
 
-    const visitor = await newPage(browser, server.baseUrl);
+    const visitor = await newPage(suite.browser, suite.server.baseUrl);
     await visitor.page.goto(`/app/events/${event.id}`);
     await expect.poll(() => visitor.page.getByTestId('seats-left').textContent()).toContain('No seats left');
     await visitor.page.getByText('Sold out').waitFor();
 
-    const { page, context, problems } = await newPage(browser, server.baseUrl);
+    const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl);
     await logInThroughForm(page, waiter.email);
     await page.goto(`/app/events/${event.id}`);
     await page.getByRole('button', { name: 'Join the waiting list' }).click();
@@ -43,10 +33,10 @@ describe('pages that stay current without reloading', () => {
     await page.getByRole('link', { name: 'Notifications, 1 unread' }).waitFor();
 
     // The holder gives up both seats: the waiter is promoted, and the open page says so.
-    const cancel = await server.app.inject({
+    const cancel = await suite.server.app.inject({
       method: 'POST',
       url: `/registrations/${holding.json().id}/cancel/`,
-      headers: authHeader(server.app, holder.id),
+      headers: authHeader(suite.server.app, holder.id),
     });
     expect(cancel.statusCode).toBe(200);
     await page.getByText('You are registered with 1 ticket.').waitFor();
@@ -71,17 +61,17 @@ describe('pages that stay current without reloading', () => {
   });
 
   it('after an attended event, the attendee rates it from My tickets, edits and deletes the feedback', async () => {
-    const organizer = await createOrganizer(server.app);
-    const event = await createEvent(server.app, organizer, {
+    const organizer = await createOrganizer(suite.server.app);
+    const event = await createEvent(suite.server.app, organizer, {
       title: 'Lakeside concert',
       dateTime: new Date(Date.now() + HOUR),
     });
-    const attendee = await createUser(server.app);
-    expect((await registerFor(server.app, attendee, event.id, 1)).statusCode).toBe(201);
+    const attendee = await createUser(suite.server.app);
+    expect((await registerFor(suite.server.app, attendee, event.id, 1)).statusCode).toBe(201);
     // The concert took place: move it into the past.
-    await server.app.db.update(events).set({ dateTime: new Date(Date.now() - 3 * HOUR) }).where(eq(events.id, event.id));
+    await suite.server.app.db.update(events).set({ dateTime: new Date(Date.now() - 3 * HOUR) }).where(eq(events.id, event.id));
 
-    const { page, context, problems } = await newPage(browser, server.baseUrl);
+    const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl);
     await logInThroughForm(page, attendee.username);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My tickets' }).click();
     const form = page.getByRole('form', { name: 'Feedback on Lakeside concert' });
