@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { registrations, tickets } from '../../src/db/schema.js';
 import { expectAccessible, logInThroughForm, newPage, readQrCode, useServerAndBrowser } from '../helpers/browser.js';
-import { createEvent } from '../helpers/events-factories.js';
+import { createCategory, createEvent } from '../helpers/events-factories.js';
 import { createOrganizer, createUser, DEFAULT_PASSWORD } from '../helpers/factories.js';
 
 const suite = useServerAndBrowser();
@@ -37,6 +37,7 @@ describe('an attendee on a phone', () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('jazz');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('1 event', { exact: true }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     expect(new URL(page.url()).searchParams.get('search')).toBe('jazz');
     await expect.poll(() => page.getByRole('link', { name: 'Pottery workshop' }).count()).toBe(0);
     await page.getByRole('link', { name: 'Harbour jazz night' }).click();
@@ -45,6 +46,7 @@ describe('an attendee on a phone', () => {
     await expect.poll(() => page.getByTestId('seats-left').textContent()).toContain('20 of 20 seats left');
     // The time is in the viewer's zone, named.
     expect(await page.locator('.facts').textContent()).toContain('Europe/Paris');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await expectAccessible(page, 'the event page');
     await page.getByLabel('Number of tickets').selectOption('2');
     await page.getByRole('button', { name: 'Register' }).dblclick();
@@ -94,7 +96,14 @@ describe('an attendee on a phone', () => {
 
   it('follows deep links and Back, keeps filters in the URL and the session over a reload, and edits the profile', async () => {
     const organizer = await createOrganizer(suite.server.app);
-    const event = await createEvent(suite.server.app, organizer, { title: 'Canal boat tour', location: 'Utrecht, Netherlands' });
+    const category = await createCategory(suite.server.app, { name: 'Boat trips', slug: 'boat-trips' });
+    const event = await createEvent(suite.server.app, organizer, {
+      title: 'Canal boat tour',
+      location: 'Utrecht, Netherlands',
+      categoryId: category.id,
+      capacity: 50,
+      sellsOffSoonThreshold: 50,
+    });
     const user = await createUser(suite.server.app);
     const other = await createUser(suite.server.app);
     const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl);
@@ -117,6 +126,7 @@ describe('an attendee on a phone', () => {
     // token (the one used for the reload no longer works).
     await page.goto(`/app/events/${event.id}`);
     await page.getByRole('heading', { name: 'Canal boat tour' }).waitFor();
+    await page.getByRole('definition').filter({ hasText: 'Boat trips' }).waitFor();
     const storedRefresh = () => page.evaluate(() => sessionStorage.getItem('tickets.refresh'));
     const before = await storedRefresh();
     await page.reload();
@@ -162,6 +172,12 @@ describe('an attendee on a phone', () => {
     await page.goBack();
     await page.getByRole('link', { name: 'Canal boat tour' }).waitFor();
     expect(await page.getByLabel('Location').inputValue()).toBe('utrecht');
+    await page.getByLabel('Category').selectOption({ label: 'Boat trips' });
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('category')).toBe('boat-trips');
+    const card = page.getByRole('listitem').filter({ hasText: 'Canal boat tour' });
+    await card.getByText('Selling out soon').waitFor();
+    await card.getByText('49 of 50 seats left').waitFor();
     await page.getByLabel('Search').fill('no such words anywhere');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('No events match these filters.').waitFor();

@@ -70,7 +70,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       source.addEventListener('notification', (message) => {
         lastEventId = message.lastEventId || lastEventId;
         const notification = JSON.parse(message.data as string) as Notification;
-        if (!notification.is_read) setUnread((count) => (count ?? 0) + 1);
+        // Re-read rather than add one: a resumed stream replays what the count may already include.
+        refreshUnread();
         for (const listener of listeners.current) listener(notification);
       });
       source.onerror = () => {

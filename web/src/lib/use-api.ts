@@ -43,5 +43,6 @@ export function useApi<T>(load: () => Promise<{ data?: T; error?: unknown }>, ke
     run(false);
   }, [key, run]);
 
-  return { data, error, loading, reload: (quiet = false) => run(quiet) };
+  const reload = useCallback((quiet = false) => run(quiet), [run]);
+  return { data, error, loading, reload };
 }

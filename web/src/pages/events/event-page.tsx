@@ -10,7 +10,7 @@ import { EventBadges, seatsLeft } from './event-badges';
 
 /** The API's largest quantity per registration (the schema's maximum). */
 const MAX_QUANTITY = 10;
-/** Seats left is re-read this often while the page is open (and at once when a notification names this event). */
+/** The event (and your registration) are re-read this often while the page is open, and at once when a notification names this event. */
 const REFRESH_MS = 10_000;
 
 export function registrationInWords(r: Registration): string {
@@ -29,16 +29,22 @@ async function myRegistration(eventId: string) {
 
 export function EventPage() {
   const { id = '' } = useParams();
-  const { user } = useSession();
+  const { user, restoring } = useSession();
   const event = useApi(() => api.GET('/events/{id}/', { params: { path: { id } } }), id);
   const registration = useApi(() => (user ? myRegistration(id) : Promise.resolve({ data: null })), `${id}:${user?.id}`);
   useTitle(event.data?.title ?? 'Event');
 
+  // Polling keeps seats left current for visitors, and the registration current should the stream be down.
   const reloadEvent = event.reload;
+  const reloadRegistration = registration.reload;
   useEffect(() => {
-    const timer = setInterval(() => document.visibilityState === 'visible' && reloadEvent(true), REFRESH_MS);
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'visible') return;
+      reloadEvent(true);
+      if (user) reloadRegistration(true);
+    }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [id]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [reloadEvent, reloadRegistration, user]);
 
   useLiveNotifications((n) => {
     if (n.event !== id) return;
@@ -91,7 +97,9 @@ export function EventPage() {
 
       <section aria-labelledby="register-heading" className="panel">
         <h2 id="register-heading">Tickets</h2>
-        {!user ? (
+        {restoring ? (
+          <Loading what="Restoring your session" />
+        ) : !user ? (
           <p>
             <Link to={`/login?next=${encodeURIComponent(`/events/${e.id}`)}`}>Log in</Link> or{' '}
             <Link to="/signup">sign up</Link> to register.
