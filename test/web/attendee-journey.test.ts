@@ -34,6 +34,10 @@ describe('an attendee on a phone', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('button', { name: 'Log out' }).waitFor();
 
+    // On a phone the filters other than the search box fold away until asked for.
+    expect(await page.getByLabel('Location').isVisible()).toBe(false);
+    await page.getByText('More filters').click();
+    await page.getByLabel('Location').waitFor();
     await page.getByRole('searchbox', { name: 'Search' }).fill('jazz');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('1 event', { exact: true }).waitFor();

@@ -66,6 +66,7 @@ export function EventsPage() {
   };
   const set = (name: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [name]: e.target.value });
   const anyFilter = FILTERS.some((name) => applied[name]);
+  const [wide] = useState(() => window.matchMedia('(min-width: 40rem)').matches);
   const data = events.data;
   const pages = data ? Math.max(1, Math.ceil(data.count / PAGE_SIZE)) : 1;
 
@@ -74,33 +75,39 @@ export function EventsPage() {
       <h1>Upcoming events</h1>
       <form className="filters" role="search" aria-label="Find events" onSubmit={submit}>
         <Field label="Search" type="search" name="search" value={draft.search} onChange={set('search')} />
-        <Field label="Location" name="location" value={draft.location} onChange={set('location')} />
-        <SelectField label="Category" name="category" value={draft.category} onChange={set('category')}>
-          <option value="">Any category</option>
-          {categories.data?.results.map((c) => (
-            <option key={c.id} value={c.slug}>
-              {c.name}
-            </option>
-          ))}
-        </SelectField>
-        <Field label="From" type="date" name="date_from" value={draft.date_from} onChange={set('date_from')} />
-        <Field label="To" type="date" name="date_to" value={draft.date_to} onChange={set('date_to')} />
-        <SelectField label="Sort by" name="ordering" value={draft.ordering} onChange={set('ordering')}>
-          {ORDERINGS.map(([value, label]) => (
-            <option key={value} value={value === 'date_time' ? '' : value}>
-              {label}
-            </option>
-          ))}
-        </SelectField>
-        <div className="field checkbox">
-          <input
-            id="has-seats"
-            type="checkbox"
-            checked={draft.has_seats === 'true'}
-            onChange={(e) => setDraft({ ...draft, has_seats: e.target.checked ? 'true' : '' })}
-          />
-          <label htmlFor="has-seats">Only events with seats left</label>
-        </div>
+        {/* On a phone the other filters fold away unless one is in use; a native <details> needs no script. */}
+        <details className="more-filters" open={wide || FILTERS.some((name) => name !== 'search' && applied[name]) || undefined}>
+          <summary>More filters</summary>
+          <div className="more-filters-grid">
+            <Field label="Location" name="location" value={draft.location} onChange={set('location')} />
+            <SelectField label="Category" name="category" value={draft.category} onChange={set('category')}>
+              <option value="">Any category</option>
+              {categories.data?.results.map((c) => (
+                <option key={c.id} value={c.slug}>
+                  {c.name}
+                </option>
+              ))}
+            </SelectField>
+            <Field label="From" type="date" name="date_from" value={draft.date_from} onChange={set('date_from')} />
+            <Field label="To" type="date" name="date_to" value={draft.date_to} onChange={set('date_to')} />
+            <SelectField label="Sort by" name="ordering" value={draft.ordering} onChange={set('ordering')}>
+              {ORDERINGS.map(([value, label]) => (
+                <option key={value} value={value === 'date_time' ? '' : value}>
+                  {label}
+                </option>
+              ))}
+            </SelectField>
+            <div className="field checkbox">
+              <input
+                id="has-seats"
+                type="checkbox"
+                checked={draft.has_seats === 'true'}
+                onChange={(e) => setDraft({ ...draft, has_seats: e.target.checked ? 'true' : '' })}
+              />
+              <label htmlFor="has-seats">Only events with seats left</label>
+            </div>
+          </div>
+        </details>
         <div className="actions">
           <button type="submit" className="primary">
             Search
