@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 const webDir = fileURLToPath(new URL('../web', import.meta.url));
 const builtIndex = path.join(webDir, 'dist', 'index.html');
 /** Everything the build reads besides node_modules: the sources, the page, the config, and the locked versions. */
-const inputs = [path.join(webDir, 'src'), path.join(webDir, 'public'), path.join(webDir, 'index.html'), path.join(webDir, 'vite.config.ts'),
-  fileURLToPath(new URL('../package-lock.json', import.meta.url))];
+const inputs = [
+  path.join(webDir, 'src'),
+  path.join(webDir, 'public'),
+  path.join(webDir, 'index.html'),
+  path.join(webDir, 'vite.config.ts'),
+  fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+];
 
 function newestMtime(entry: string): number {
   if (!fs.existsSync(entry)) return 0;

@@ -28,7 +28,14 @@ export interface WebServer {
  */
 export async function startWebServer(): Promise<WebServer> {
   const config = {
-    ...loadConfig({ NODE_ENV: 'test', RATE_LIMITS: 'off', JOB_POLL_SECONDS: '0', LIST_COUNT_CACHE_SECONDS: '0', PUBLIC_CACHE_SECONDS: '0', LOG_LEVEL: 'warn' }),
+    ...loadConfig({
+      NODE_ENV: 'test',
+      RATE_LIMITS: 'off',
+      JOB_POLL_SECONDS: '0',
+      LIST_COUNT_CACHE_SECONDS: '0',
+      PUBLIC_CACHE_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+    }),
     jwtSecret: 'browser-test-secret-that-is-long-enough-0123456789',
   };
   const database = await createTestDatabase();

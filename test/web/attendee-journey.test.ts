@@ -10,7 +10,11 @@ const suite = useServerAndBrowser();
 describe('an attendee on a phone', () => {
   it('signs up, finds an event by search, registers 2 seats with a double click, sees 2 scannable QR codes and cancels', async () => {
     const organizer = await createOrganizer(suite.server.app);
-    const event = await createEvent(suite.server.app, organizer, { title: 'Harbour jazz night', location: 'Porto, Portugal', capacity: 20 });
+    const event = await createEvent(suite.server.app, organizer, {
+      title: 'Harbour jazz night',
+      location: 'Porto, Portugal',
+      capacity: 20,
+    });
     await createEvent(suite.server.app, organizer, { title: 'Pottery workshop', location: 'Lyon, France' });
     const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl, { width: 360, height: 740 });
 
@@ -27,7 +31,14 @@ describe('an attendee on a phone', () => {
     await page.getByLabel('Repeat the password').fill('12345678');
     await page.getByRole('button', { name: 'Sign up' }).click();
     // The API's field error is shown next to the field it is about.
-    await expect.poll(() => page.getByText(/numeric|common/i).first().isVisible()).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .getByText(/numeric|common/i)
+          .first()
+          .isVisible(),
+      )
+      .toBe(true);
     await expectAccessible(page, 'sign up with errors');
     await page.getByLabel('Password', { exact: true }).fill('Harbour-Lights-77');
     await page.getByLabel('Repeat the password').fill('Harbour-Lights-77');
@@ -60,7 +71,9 @@ describe('an attendee on a phone', () => {
     // The double click made one registration.
     const rows = await suite.server.app.db.select().from(registrations).where(eq(registrations.eventId, event.id));
     expect(rows).toHaveLength(1);
-    const codes = (await suite.server.app.db.select().from(tickets).where(eq(tickets.registrationId, rows[0]!.id))).map((t) => t.code).sort();
+    const codes = (await suite.server.app.db.select().from(tickets).where(eq(tickets.registrationId, rows[0]!.id)))
+      .map((t) => t.code)
+      .sort();
     expect(codes).toHaveLength(2);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My tickets' }).click();
@@ -159,7 +172,10 @@ describe('an attendee on a phone', () => {
     await page.getByText('You are registered with 1 ticket.').waitFor();
 
     // A failing API shows a message and a way to try again, never a blank page.
-    await page.route((url) => url.pathname === '/events/', (route) => route.abort('connectionrefused'));
+    await page.route(
+      (url) => url.pathname === '/events/',
+      (route) => route.abort('connectionrefused'),
+    );
     await page.goto('/app/?location=utrecht');
     await page.getByRole('alert').filter({ hasText: 'The server could not be reached' }).waitFor();
     await page.unrouteAll();

@@ -69,7 +69,10 @@ describe('pages that stay current without reloading', () => {
     const attendee = await createUser(suite.server.app);
     expect((await registerFor(suite.server.app, attendee, event.id, 1)).statusCode).toBe(201);
     // The concert took place: move it into the past.
-    await suite.server.app.db.update(events).set({ dateTime: new Date(Date.now() - 3 * HOUR) }).where(eq(events.id, event.id));
+    await suite.server.app.db
+      .update(events)
+      .set({ dateTime: new Date(Date.now() - 3 * HOUR) })
+      .where(eq(events.id, event.id));
 
     const { page, context, problems } = await newPage(suite.browser, suite.server.baseUrl);
     await logInThroughForm(page, attendee.username);

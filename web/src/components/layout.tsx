@@ -55,11 +55,7 @@ export function Layout() {
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
                 <li>
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => void logOut().then(() => navigate('/'))}
-                  >
+                  <button type="button" className="link-button" onClick={() => void logOut().then(() => navigate('/'))}>
                     Log out
                   </button>
                 </li>
