@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { strictValidation } from './lib/validation.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
@@ -23,6 +24,7 @@ import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import openApiPlugin from './plugins/openapi.js';
 import publicCachePlugin from './plugins/public-cache.js';
+import webAppPlugin from './plugins/web-app.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,7 +83,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
       }
       void reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
     },
-    ajv: { customOptions: { allErrors: true } },
+    // strictValidation: no non-finite number ("Infinity", "1e309" coerce to one), and only uuids and date-times
+    // that PostgreSQL can store.
+    ajv: { customOptions: { allErrors: true, strictNumbers: true }, plugins: [strictValidation] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -150,6 +154,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(registrationsRoutes);
   await app.register(ticketsRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);
+  // The browser app under /app/ (and `/` sends browsers there); its own CSP and cache headers stay inside it.
+  await app.register(webAppPlugin);
 
   return app;
 }
