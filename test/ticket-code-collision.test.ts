@@ -9,8 +9,8 @@ import { insertEvent } from './helpers/seat-rows.js';
 // A drawn ticket code that is already taken (one chance in 2^60) must be drawn again, never fail the order nor
 // reuse the code. The code source is replaced so that the collisions happen on demand.
 const forced: string[] = [];
-vi.mock('../src/modules/registrations/ticket-codes.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/modules/registrations/ticket-codes.js')>();
+vi.mock('../src/modules/tickets/ticket-codes.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/modules/tickets/ticket-codes.js')>();
   return { ...real, ticketCode: (seat: number) => forced.shift() ?? real.ticketCode(seat) };
 });
 

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, isUniqueViolation, notFound } from '../../lib/errors.js';
+import { canDeleteFeedback, canEditFeedback } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as repo from './feedbacks.repository.js';
 import type { FeedbackFilters, FeedbackRow } from './feedbacks.repository.js';
@@ -82,7 +83,7 @@ export async function updateFeedback(
   return db.transaction(async (tx) => {
     const current = await repo.findFeedbackForUpdate(tx, id);
     if (!current) throw notFound();
-    if (current.userId !== actor.id) throw forbidden('Only the author can edit this feedback.');
+    if (!canEditFeedback(actor, current)) throw forbidden('Only the author can edit this feedback.');
     const rating = changes.rating ?? current.rating;
     const row = await repo.updateFeedback(tx, id, { rating, comment: changes.comment ?? current.comment, updatedAt: now });
     if (rating !== current.rating) await repo.adjustEventRating(tx, current.eventId, rating - current.rating, 0);
@@ -95,7 +96,7 @@ export async function deleteFeedback(db: Db, actor: Pick<AuthUser, 'id' | 'isSta
   await db.transaction(async (tx) => {
     const current = await repo.findFeedbackForUpdate(tx, id);
     if (!current) throw notFound();
-    if (current.userId !== actor.id && !actor.isStaff) throw forbidden('Only the author or staff can delete this feedback.');
+    if (!canDeleteFeedback(actor, current)) throw forbidden('Only the author or staff can delete this feedback.');
     await repo.deleteFeedback(tx, id);
     await repo.adjustEventRating(tx, current.eventId, -current.rating, -1);
   });
