@@ -3,7 +3,7 @@ import 'dotenv/config';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
-import { JobPoller } from './modules/jobs/scheduler.js';
+import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
 

@@ -195,6 +195,18 @@ describe('filters', () => {
     expect(await rejected('has_seats=2')).toEqual(['has_seats']);
   });
 
+  it('filters by the same free seats and selling-out flag the responses show (SQL and TypeScript agree)', async () => {
+    const specs = [0, 1, 2, 3, 5].flatMap((threshold) =>
+      [0, 4, 7, 8, 10].map((registeredCount) => ({ capacity: 10, sellsOffSoonThreshold: threshold, registeredCount })),
+    );
+    const { by } = await organizerWith(...specs);
+    const all = (await list(`${by}&page_size=100`)).results as unknown as { id: string; tickets_remaining: number; is_selling_out_soon: boolean }[];
+    expect(all).toHaveLength(specs.length);
+    const where = (keep: (e: (typeof all)[number]) => boolean) => all.filter(keep).map((e) => e.id);
+    expect(await ids(`${by}&page_size=100&is_selling_out_soon=true`)).toEqual(where((e) => e.is_selling_out_soon));
+    expect(await ids(`${by}&page_size=100&has_seats=true`)).toEqual(where((e) => e.tickets_remaining > 0));
+  });
+
   it('names every malformed parameter at once', async () => {
     expect((await rejected('organizer=x&ordering=price&has_seats=perhaps')).sort()).toEqual(['has_seats', 'ordering', 'organizer']);
   });

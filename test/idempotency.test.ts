@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys, registrations } from '../src/db/schema.js';
-import { runDueJobs } from '../src/modules/jobs/scheduler.js';
+import { runDueJobs } from '../src/scheduled-jobs.js';
 import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.js';
 import { jobs, notifications } from '../src/db/schema.js';
 import { MAX_JOB_ATTEMPTS } from '../src/modules/jobs/jobs.service.js';
-import { JobPoller, runDueJobs } from '../src/modules/jobs/scheduler.js';
+import { JobPoller, runDueJobs } from '../src/scheduled-jobs.js';
 import { scheduleDueNotifications } from '../src/modules/notifications/reminders.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';

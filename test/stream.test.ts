@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.js';
-import { runDueJobs } from '../src/modules/jobs/scheduler.js';
+import { runDueJobs } from '../src/scheduled-jobs.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
 import { streamEventId } from '../src/modules/notifications/notifications.stream.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';

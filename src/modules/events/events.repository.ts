@@ -44,6 +44,8 @@ export interface EventFilter {
   hasSeats?: boolean;
 }
 
+// seat-rule.ts's freeSeats and isSellingOutSoon, in SQL for the list's filters and ordering (test/events-list.test.ts
+// holds the filters to the flags the responses show).
 const ticketsRemaining = sql`(${events.capacity} - ${events.registeredCount})`;
 const sellingOutSoon = sql`(${events.sellsOffSoonThreshold} > 0 AND ${ticketsRemaining} > 0 AND ${ticketsRemaining} <= ${events.sellsOffSoonThreshold})`;
 

@@ -15,9 +15,9 @@ const notRegistered = () =>
   );
 const alreadyLeft = () => ValidationError.field('non_field_errors', 'You have already left feedback for this event.');
 
-/** An event's average rating to one decimal, or null before any feedback; for event responses. */
+/** An event's average rating to one decimal, or null before any feedback: the event's `rating_average`. */
 export function ratingAverage(ratingSum: number, ratingCount: number): number | null {
-  return ratingCount > 0 ? Math.round((ratingSum / ratingCount) * 10) / 10 : null;
+  return ratingCount > 0 ? Math.round((ratingSum * 10) / ratingCount) / 10 : null;
 }
 
 /**

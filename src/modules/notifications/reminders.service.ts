@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { scheduleJobs, type JobHandler } from '../jobs/jobs.service.js';
+import type { JobSource } from '../jobs/scheduler.js';
 import { formatWhen, notifyRegisteredOnce } from './notifications.service.js';
 import * as repo from './reminders.repository.js';
 import type { EventRow } from './reminders.repository.js';
@@ -90,3 +91,9 @@ export function reminderJobHandlers(settings: ReminderSettings): Record<string, 
     },
   };
 }
+
+/** The reminders and feedback requests, as the scheduler runs them (see src/scheduled-jobs.ts). */
+export const reminderJobs = (settings: ReminderSettings): JobSource => ({
+  scan: (db, now) => scheduleDueNotifications(db, now, settings),
+  handlers: reminderJobHandlers(settings),
+});

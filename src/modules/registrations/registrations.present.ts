@@ -1,7 +1,6 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { CsvCell } from '../../lib/csv.js';
 import { registrations, tickets } from '../../db/schema.js';
-import type { TicketRow } from '../tickets/tickets.service.js';
 
 /**
  * Every shape of a registration, side by side: the API's JSON as TypeScript writes it, the same JSON as PostgreSQL
@@ -10,6 +9,7 @@ import type { TicketRow } from '../tickets/tickets.service.js';
  */
 
 type RegistrationRow = typeof registrations.$inferSelect;
+type TicketRow = typeof tickets.$inferSelect;
 
 /** A registration with what its readers need beside it: the event's title/date/organizer and the holder's name. */
 export interface RegistrationView extends RegistrationRow {
