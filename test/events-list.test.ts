@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../src/modules/events/events.repository.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createCategory, createEvent } from './helpers/events-factories.js';
-import { createOrganizer, type TestUser } from './helpers/factories.js';
+import { createCategory, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
 
 // The clock stands at 2030-01-01T00:00:00Z throughout this file.
 let ctx: TestContext;
