@@ -5,16 +5,7 @@ import { buildTestApp, type TestContext } from './helpers/app.js';
 import { listOperations, type OpenApiDocument } from './helpers/openapi-contract.js';
 import { categories, feedbacks } from '../src/db/schema.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
-import {
-  DEFAULT_PASSWORD,
-  createEvent,
-  createOrganizer,
-  createStaff,
-  createUser,
-  insertFeedback,
-  insertRegistration,
-  type TestUser,
-} from './helpers/factories.js';
+import { DEFAULT_PASSWORD, createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration, type TestUser } from './helpers/factories.js';
 
 // Who may call what: every route in the OpenAPI document × {anonymous, user, organizer, other organizer, staff}
 // against the status each must get. A route without a row here fails the coverage test, so a new route

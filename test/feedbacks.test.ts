@@ -1,15 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  appWithOrganizer,
-  authHeader,
-  createEvent,
-  createStaff,
-  createUser,
-  insertRegistrationRow,
-  readEvent,
-  type EventRow,
-  type TestUser,
-} from './helpers/factories.js';
+import { appWithOrganizer, authHeader, createEvent, createStaff, createUser, insertRegistrationRow, readEvent, type EventRow, type TestUser } from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

@@ -13,14 +13,7 @@ import {
   type OpenApiDocument,
   type Operation,
 } from './helpers/openapi-contract.js';
-import {
-  createEvent,
-  createOrganizer,
-  createStaff,
-  createUser,
-  insertFeedback,
-  insertRegistration,
-} from './helpers/factories.js';
+import { createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration } from './helpers/factories.js';
 
 // Property-based: every route in the OpenAPI document gets generated bodies, query strings and path ids, as an
 // anonymous caller, a plain user and staff. The server must never answer 5xx, and every answer must match the

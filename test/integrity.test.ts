@@ -6,14 +6,7 @@ import { events, tickets } from '../src/db/schema.js';
 import { checkIntegrity } from '../src/lib/integrity.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
-import {
-  createEvent,
-  createOrganizer,
-  createUser,
-  insertFeedback,
-  insertRegistration,
-  type TestUser,
-} from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, insertFeedback, insertRegistration, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;

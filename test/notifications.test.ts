@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registrations, users } from '../src/db/schema.js';
 import { notify, notifyEventCancelled, notifyEventChanged } from '../src/modules/notifications/notifications.service.js';
-import {
-  appWithOrganizer,
-  authHeader,
-  createEvent,
-  createUser,
-  insertRegistrationRow,
-  notificationsOf,
-  type TestUser,
-} from './helpers/factories.js';
+import { appWithOrganizer, authHeader, createEvent, createUser, insertRegistrationRow, notificationsOf, type TestUser } from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

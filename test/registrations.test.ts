@@ -3,18 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { cancelAllForEvent, exportForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp } from './helpers/app.js';
-import {
-  appWithOrganizer,
-  authHeader,
-  createEvent,
-  createOrganizer,
-  createStaff,
-  createUser,
-  readEvent,
-  registerFor,
-  registerInTurn as registerInOrder,
-  type TestUser,
-} from './helpers/factories.js';
+import { appWithOrganizer, authHeader, createEvent, createOrganizer, createStaff, createUser, readEvent, registerFor, registerInTurn as registerInOrder, type TestUser } from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

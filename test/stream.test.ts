@@ -7,14 +7,7 @@ import { streamEventId } from '../src/modules/notifications/notifications.stream
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
 import { listenOnce, openSse, type SseStream } from './helpers/sse.js';
-import {
-  authHeader,
-  createEvent,
-  createOrganizer,
-  createUser,
-  insertRegistrationRow,
-  type TestUser,
-} from './helpers/factories.js';
+import { authHeader, createEvent, createOrganizer, createUser, insertRegistrationRow, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let base: string;

@@ -28,6 +28,9 @@ export function isSellingOutSoon(event: Seats & { sellsOffSoonThreshold: number 
   return event.sellsOffSoonThreshold > 0 && free > 0 && free <= event.sellsOffSoonThreshold;
 }
 
+/** The rule itself, for new orders and for the waiting list alike: an order takes its seats only if all are free. */
+export const takesSeats = (quantity: number, free: number): boolean => quantity <= free;
+
 export interface BatchEvent extends Seats {
   isActive: boolean;
   dateTime: Date;
@@ -59,7 +62,7 @@ export function decideBatch(event: BatchEvent, orders: IncomingOrder[], holders:
     if (event.dateTime.getTime() <= order.at.getTime()) return { refused: 'event_started' };
     const already = held.get(order.userId);
     if (already) return { refused: 'already_registered', held: already };
-    const status: LiveStatus = order.quantity <= free ? 'registered' : 'waitlisted';
+    const status: LiveStatus = takesSeats(order.quantity, free) ? 'registered' : 'waitlisted';
     if (status === 'registered') free -= order.quantity;
     held.set(order.userId, status);
     return { status };
@@ -71,7 +74,7 @@ export function pickPromotions<T extends { quantity: number }>(free: number, que
   const promoted: T[] = [];
   for (const order of queue) {
     if (free <= 0) break;
-    if (order.quantity > free) continue;
+    if (!takesSeats(order.quantity, free)) continue;
     free -= order.quantity;
     promoted.push(order);
   }
