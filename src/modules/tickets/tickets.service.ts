@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { canCheckIn, canManageEvent, canReadTicket } from '../../lib/access.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
+// The seat ledger's event lock: a check-in queues on it like every other seat change (the one lock of an event row).
 import { lockEvent } from '../registrations/ledger.repository.js';
 import { ticketCode } from './ticket-codes.js';
 import * as repo from './tickets.repository.js';
@@ -19,7 +20,7 @@ export interface SeatedOrder {
 }
 
 /** A seat that needs a ticket. */
-interface PendingSeat {
+export interface PendingSeat {
   registrationId: string;
   eventId: string;
   seat: number;
@@ -43,8 +44,8 @@ export function planTickets(orders: SeatedOrder[]): TicketRow[] {
 }
 
 /**
- * Issues a ticket for each seat in `seats` (as planTickets' rows, or for `orders` promoted at `now`); a code that
- * collides with an existing one (about one in 2^60) is drawn again.
+ * Issues a ticket for each pending seat (planTickets' rows that the batch statement could not write, or the seats of
+ * promoted orders); a code that collides with an existing one (about one in 2^60) is drawn again.
  */
 export async function issueTickets(tx: Db, pending: PendingSeat[]): Promise<TicketRow[]> {
   const issued: TicketRow[] = [];
