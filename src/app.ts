@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { strictValidation } from './lib/validation.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
@@ -76,7 +77,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
       }
       return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
     },
-    ajv: { customOptions: { allErrors: true } },
+    // strictValidation: no non-finite number ("Infinity", "1e309" coerce to one), and only uuids and date-times
+    // that PostgreSQL can store.
+    ajv: { customOptions: { allErrors: true, strictNumbers: true }, plugins: [strictValidation] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);

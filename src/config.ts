@@ -46,6 +46,15 @@ export interface Config {
   publicCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
+  /** Notification streams one user may hold open in one process; opening one more closes their oldest. */
+  maxStreamsPerUser: number;
+  /**
+   * The API's public base URL (scheme, host, optional path; no trailing slash), used for links in responses.
+   * Empty: links use the request's Host only when it is a loopback name or in allowedHosts.
+   */
+  publicUrl: string;
+  /** Host names (no port) besides loopback ones that may appear in links when publicUrl is empty. */
+  allowedHosts: string[];
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
   benchRoutes: boolean;
 }
@@ -75,6 +84,22 @@ function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
   if (/^\d+$/.test(raw)) return Number(raw);
   if (/[.:]/.test(raw)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
   return bool(env, 'TRUST_PROXY', false);
+}
+
+/** `https://tickets.example.org` (an optional path is kept); the trailing slash is dropped. */
+function publicUrl(raw: string | undefined): string {
+  const value = raw?.trim() ?? '';
+  if (!value) return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
@@ -126,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
     publicCacheSeconds: int(env, 'PUBLIC_CACHE_SECONDS', 1),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
+    maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
+    publicUrl: publicUrl(env.PUBLIC_URL),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

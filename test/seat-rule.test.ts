@@ -21,6 +21,7 @@ const event = (capacity: number, registeredCount = 0, overrides: Partial<BatchEv
   capacity,
   registeredCount,
   isActive: true,
+  cancelledAt: null,
   dateTime: start,
   ...overrides,
 });
@@ -43,12 +44,14 @@ describe('decideBatch (examples)', () => {
     expect(decideBatch(event(5), [order('a', 1)], holders)).toEqual([{ refused: 'already_registered', held: 'waitlisted' }]);
   });
 
-  it('refuses orders arriving at or after the start, and every order for an inactive event', () => {
+  it('refuses orders arriving at or after the start, and every order for an unpublished or cancelled event', () => {
     expect(decideBatch(event(5), [order('a', 1, 59), order('b', 1, 60)], new Map())).toEqual([
       { status: 'registered' },
       { refused: 'event_started' },
     ]);
-    expect(decideBatch(event(5, 0, { isActive: false }), [order('a', 1)], new Map())).toEqual([{ refused: 'event_inactive' }]);
+    expect(decideBatch(event(5, 0, { isActive: false }), [order('a', 1)], new Map())).toEqual([{ refused: 'event_unpublished' }]);
+    const cancelled = event(5, 0, { isActive: false, cancelledAt: start });
+    expect(decideBatch(cancelled, [order('a', 1), order('b', 1)], new Map())).toEqual([{ refused: 'event_cancelled' }, { refused: 'event_cancelled' }]);
   });
 });
 

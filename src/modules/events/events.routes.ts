@@ -27,6 +27,7 @@ export function toEventResponse(row: EventRow): Event {
     is_selling_out_soon: isSellingOutSoon(row),
     is_sold_out: ticketsRemaining === 0,
     is_active: row.isActive,
+    status: events.eventStatus(row),
     is_recurring: row.isRecurring,
     organizer: row.organizerId,
     category: row.categoryId,

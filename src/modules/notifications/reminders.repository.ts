@@ -1,13 +1,14 @@
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events } from '../../db/schema.js';
 
 export type EventRow = typeof events.$inferSelect;
 
 /**
- * Active events starting within `leadMs` from now, a page at a time in id order (after `afterId`). Reads the
- * (is_active, date_time) index range, so it stays cheap however many events lie further ahead. Which of them already
- * have their job is the scheduler's business (scheduleJobs adds only new keys).
+ * Events not cancelled (published or not: an unpublished event still takes place) starting within `leadMs` from
+ * now, a page at a time in id order (after `afterId`). Reads the partial date_time index of events not cancelled, so
+ * it stays cheap however many events lie further ahead. Which of them already have their job is the scheduler's
+ * business (scheduleJobs adds only new keys).
  */
 export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number, afterId: string | undefined, limit: number) {
   return db
@@ -15,7 +16,7 @@ export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number
     .from(events)
     .where(
       and(
-        eq(events.isActive, true),
+        isNull(events.cancelledAt),
         gt(events.dateTime, now),
         lte(events.dateTime, new Date(now.getTime() + leadMs)),
         afterId ? gt(events.id, afterId) : undefined,
@@ -26,7 +27,7 @@ export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number
 }
 
 /**
- * Active events that started within `lookbackMs` and have ended (end_time, or date_time + `defaultDurationMs`
+ * Events not cancelled that started within `lookbackMs` and have ended (end_time, or date_time + `defaultDurationMs`
  * when it has none), a page at a time in id order (after `afterId`).
  */
 export async function findEventsDueForFeedbackRequest(
@@ -43,7 +44,7 @@ export async function findEventsDueForFeedbackRequest(
     .from(events)
     .where(
       and(
-        eq(events.isActive, true),
+        isNull(events.cancelledAt),
         lte(events.dateTime, now),
         gt(events.dateTime, new Date(now.getTime() - lookbackMs)),
         sql`${endsAt} <= ${now.toISOString()}::timestamptz`,

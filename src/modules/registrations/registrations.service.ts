@@ -63,8 +63,10 @@ export async function register(
 
 function refusal(decision: Exclude<Decision, { status: LiveStatus }>): ApiError {
   switch (decision.refused) {
-    case 'event_inactive':
+    case 'event_cancelled':
       return badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    case 'event_unpublished':
+      return badRequest('This event is not published; registration is closed.', 'event_inactive');
     case 'event_started':
       return badRequest('This event has already started; registration is closed.', 'event_started');
     case 'already_registered':
@@ -170,7 +172,8 @@ export const lockEventSeats = (tx: Db, eventId: string): Promise<EventRow | unde
  */
 export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promise<RegistrationRow[]> {
   const event = await ledger.lockEvent(tx, eventId);
-  if (!event || !event.isActive) return [];
+  // An unpublished event still takes place: its waiting list is served as usual.
+  if (!event || event.cancelledAt) return [];
   const free = freeSeats(event);
   if (free <= 0 || event.waitlistCount === 0) return [];
   const chosen = pickPromotions(free, await repo.listWaitlisted(tx, eventId));

@@ -4,7 +4,8 @@
  *
  * - An order of `quantity` seats takes them all if they are all free, or else joins the waiting list whole.
  * - A user holds at most one live (registered or waitlisted) order per event.
- * - Orders arriving at or after the event's start are refused; so is every order for a cancelled event.
+ * - Orders arriving at or after the event's start are refused; so is every order for an unpublished or cancelled
+ *   event (a cancelled one is also unpublished).
  * - Freed seats go to the waiting list oldest first; an order larger than what is free is skipped, so a smaller
  *   one behind it can use the seats.
  *
@@ -32,7 +33,9 @@ export function isSellingOutSoon(event: Seats & { sellsOffSoonThreshold: number 
 export const takesSeats = (quantity: number, free: number): boolean => quantity <= free;
 
 export interface BatchEvent extends Seats {
+  /** Published: open to registration. */
   isActive: boolean;
+  cancelledAt: Date | null;
   dateTime: Date;
 }
 
@@ -44,7 +47,8 @@ export interface IncomingOrder {
 }
 
 export type Refusal =
-  | { refused: 'event_inactive' }
+  | { refused: 'event_cancelled' }
+  | { refused: 'event_unpublished' }
   | { refused: 'event_started' }
   | { refused: 'already_registered'; held: LiveStatus };
 
@@ -55,7 +59,7 @@ export type Decision = { status: LiveStatus } | Refusal;
  * its seats if all are still free, otherwise waits whole. `holders` are the users who already hold a live order.
  */
 export function decideBatch(event: BatchEvent, orders: IncomingOrder[], holders: ReadonlyMap<string, LiveStatus>): Decision[] {
-  if (!event.isActive) return orders.map(() => ({ refused: 'event_inactive' }));
+  if (!event.isActive) return orders.map(() => ({ refused: event.cancelledAt ? 'event_cancelled' : 'event_unpublished' }));
   const held = new Map(holders);
   let free = freeSeats(event);
   return orders.map((order): Decision => {

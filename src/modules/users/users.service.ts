@@ -88,10 +88,31 @@ export interface ProfileChanges {
   email?: string;
   username?: string;
   is_organizer?: boolean;
+  /** Needed only to change the email address. */
+  current_password?: string;
+}
+
+/**
+ * The email address is the account's identity (login, and where a password reset would go): changing it needs the
+ * current password, so a stolen access token alone cannot take the account over. Sending the current address
+ * back (a client echoing the profile it read) is not a change.
+ */
+async function assertMayChangeEmail(db: Db, userId: string, changes: ProfileChanges): Promise<void> {
+  if (changes.email === undefined) return;
+  const current = await repo.findUserById(db, userId);
+  if (!current) throw notFound();
+  if (changes.email.toLowerCase() === current.email.toLowerCase()) return;
+  if (changes.current_password === undefined) {
+    throw ValidationError.field('current_password', 'Your current password is required to change your email address.');
+  }
+  if (!(await verifyPassword(current.passwordHash, changes.current_password))) {
+    throw ValidationError.field('current_password', 'Your password was entered incorrectly. Please enter it again.');
+  }
 }
 
 export async function updateProfile(db: Db, userId: string, changes: ProfileChanges): Promise<UserRow> {
   await assertIdentityFree(db, changes, userId);
+  await assertMayChangeEmail(db, userId, changes);
   const values = { email: changes.email, username: changes.username, isOrganizer: changes.is_organizer };
   // An empty PATCH changes nothing (an UPDATE with no columns is not valid SQL).
   if (Object.values(values).every((v) => v === undefined)) {
