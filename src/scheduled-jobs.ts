@@ -20,7 +20,13 @@ export const runDueJobs = (db: Db, now: Date, settings: Pick<Config, 'reminderLe
 
 /** Polls every source; every process may poll, each job is claimed by one of them. */
 export class JobPoller extends Poller {
-  constructor(options: { db: Db; clock: Clock; settings: Pick<Config, 'reminderLeadSeconds'>; intervalSeconds: number; log: FastifyBaseLogger }) {
+  constructor(options: {
+    db: Db;
+    clock: Clock;
+    settings: Pick<Config, 'reminderLeadSeconds'>;
+    intervalSeconds: number;
+    log: FastifyBaseLogger;
+  }) {
     const sources = jobSources(options.settings);
     super({ ...options, run: (db, now) => runScheduler(db, now, sources) });
   }

@@ -51,13 +51,20 @@ describe('decideBatch (examples)', () => {
     ]);
     expect(decideBatch(event(5, 0, { isActive: false }), [order('a', 1)], new Map())).toEqual([{ refused: 'event_unpublished' }]);
     const cancelled = event(5, 0, { isActive: false, cancelledAt: start });
-    expect(decideBatch(cancelled, [order('a', 1), order('b', 1)], new Map())).toEqual([{ refused: 'event_cancelled' }, { refused: 'event_cancelled' }]);
+    expect(decideBatch(cancelled, [order('a', 1), order('b', 1)], new Map())).toEqual([
+      { refused: 'event_cancelled' },
+      { refused: 'event_cancelled' },
+    ]);
   });
 });
 
 describe('pickPromotions (examples)', () => {
   it('serves oldest first and skips an order larger than what is free so a smaller one behind it fits', () => {
-    const queue = [{ id: 'b', quantity: 3 }, { id: 'c', quantity: 2 }, { id: 'd', quantity: 1 }];
+    const queue = [
+      { id: 'b', quantity: 3 },
+      { id: 'c', quantity: 2 },
+      { id: 'd', quantity: 1 },
+    ];
     expect(pickPromotions(2, queue).map((o) => o.id)).toEqual(['c']);
     expect(pickPromotions(3, queue).map((o) => o.id)).toEqual(['b']);
     expect(pickPromotions(0, queue)).toEqual([]);
@@ -74,7 +81,11 @@ describe('seats shown on an event', () => {
 });
 
 const users = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7'];
-const arbOrder = fc.record({ userId: fc.constantFrom(...users), quantity: fc.integer({ min: 1, max: 10 }), second: fc.integer({ min: 0, max: 70 }) });
+const arbOrder = fc.record({
+  userId: fc.constantFrom(...users),
+  quantity: fc.integer({ min: 1, max: 10 }),
+  second: fc.integer({ min: 0, max: 70 }),
+});
 const arbBatch = fc.record({
   capacity: fc.integer({ min: 0, max: 40 }),
   taken: fc.integer({ min: 0, max: 40 }),

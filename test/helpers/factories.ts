@@ -145,7 +145,10 @@ export async function insertRegistration(
       .where(eq(events.id, input.eventId));
   }
   if (input.status === 'waitlisted') {
-    await db.update(events).set({ waitlistCount: sql`${events.waitlistCount} + 1` }).where(eq(events.id, input.eventId));
+    await db
+      .update(events)
+      .set({ waitlistCount: sql`${events.waitlistCount} + 1` })
+      .where(eq(events.id, input.eventId));
   }
   return registration!;
 }
@@ -181,13 +184,7 @@ export async function notificationsOf(db: Db, userId: string) {
 }
 
 /** POST /registrations/ as `user` (with a token fresh at the app clock's now); returns the raw response. */
-export function registerFor(
-  app: FastifyInstance,
-  user: TestUser,
-  eventId: string,
-  quantity = 1,
-  headers: Record<string, string> = {},
-) {
+export function registerFor(app: FastifyInstance, user: TestUser, eventId: string, quantity = 1, headers: Record<string, string> = {}) {
   return app.inject({
     method: 'POST',
     url: '/registrations/',

@@ -60,7 +60,12 @@ export async function lockAndClaim<O extends { user: { id: string } }>(
   return { orders: claim(), locked: event && { event, holders: new Map() } };
 }
 
-export type DecideBatch<O, R> = (tx: Db, eventId: string, claim: ClaimItems<O>, options: { readHolders: boolean }) => Promise<BatchOutcome<R>[]>;
+export type DecideBatch<O, R> = (
+  tx: Db,
+  eventId: string,
+  claim: ClaimItems<O>,
+  options: { readHolders: boolean },
+) => Promise<BatchOutcome<R>[]>;
 
 /**
  * One batcher per database (tests run several apps, each on its own database, in one process), each running

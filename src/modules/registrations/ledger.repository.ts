@@ -60,12 +60,7 @@ export async function moveCounters(db: Db, eventId: string, delta: CounterDelta,
 }
 
 /** Sets the status of registrations (a promotion, a cancellation); their seats move with moveCounters. */
-export async function setRegistrationStatus(
-  db: Db,
-  ids: string[],
-  status: RegistrationStatus,
-  now: Date,
-): Promise<RegistrationRow[]> {
+export async function setRegistrationStatus(db: Db, ids: string[], status: RegistrationStatus, now: Date): Promise<RegistrationRow[]> {
   if (ids.length === 0) return [];
   return db
     .update(registrations)
@@ -109,7 +104,10 @@ export async function insertDecidedOrders(
     orders.map((o) => ({ id: o.id, user_id: o.userId, quantity: o.quantity, status: o.status, created_at: o.createdAt.toISOString() })),
   );
   const seatsJson = JSON.stringify(seats.map((t) => ({ id: t.id, registration_id: t.registrationId, seat: t.seat, code: t.code })));
-  const position = positionInQueue({ id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` }, sql`inserted`);
+  const position = positionInQueue(
+    { id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` },
+    sql`inserted`,
+  );
   const [row] = await executeNamed<{ inserted: string; issued: string }>(
     db,
     'registrations_insert_decided_orders',

@@ -85,8 +85,12 @@ export const positionInQueue = (row: QueueKeys, alsoQueued?: SQL) => sql<number 
   select count(*)::int + 1 from ${registrations} as ahead
   where ahead.event_id = ${row.eventId} and ahead.status = ${waitlisted}
     and (ahead.created_at, ahead.id) < (${row.createdAt}, ${row.id})
-) ${alsoQueued ? sql`+ (select count(*)::int from ${alsoQueued} as queued where queued.status = ${waitlisted}
-    and (queued.created_at, queued.id) < (${row.createdAt}, ${row.id}))` : sql``} end`;
+) ${
+  alsoQueued
+    ? sql`+ (select count(*)::int from ${alsoQueued} as queued where queued.status = ${waitlisted}
+    and (queued.created_at, queued.id) < (${row.createdAt}, ${row.id}))`
+    : sql``
+} end`;
 
 /** A timestamptz as JSON's ISO 8601 text in UTC, exactly as `Date.toISOString()` writes it (milliseconds, truncated). */
 const isoUtc = (column: SQLWrapper) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

@@ -91,11 +91,7 @@ export async function listRegistrationViews(
     ? [asc(registrations.createdAt), asc(registrations.id)]
     : [desc(registrations.createdAt), desc(registrations.id)];
   // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
-  const countQuery = db
-    .select({ value: count() })
-    .from(registrations)
-    .innerJoin(events, eq(events.id, registrations.eventId))
-    .where(where);
+  const countQuery = db.select({ value: count() }).from(registrations).innerJoin(events, eq(events.id, registrations.eventId)).where(where);
   let query = db
     .select({ ...viewColumns, total: sql<number>`(${countQuery})`.mapWith(Number) })
     .from(registrations)

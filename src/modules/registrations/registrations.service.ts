@@ -130,7 +130,13 @@ export async function registerOrders(
   if (inserted.size < accepted.length) throw new StaleHolders();
   await writeNotifications(
     tx,
-    accepted.map(({ row }) => ({ userId: row.userId, eventId, kind: row.status, message: messages[row.status](event.title), createdAt: row.createdAt })),
+    accepted.map(({ row }) => ({
+      userId: row.userId,
+      eventId,
+      kind: row.status,
+      message: messages[row.status](event.title),
+      createdAt: row.createdAt,
+    })),
   );
   const tickets = [
     ...planned.filter((t) => issued.has(t.id)),
@@ -293,7 +299,11 @@ export async function exportForEvent(
   await assertCanManageRegistrations(db, actor, eventId);
   return (async function* pages() {
     for (let offset = 0; ; offset += pageSize) {
-      const { rows } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { limit: pageSize, offset, oldestFirst: true });
+      const { rows } = await repo.listRegistrationViews(
+        db,
+        { eventId, status: query.status },
+        { limit: pageSize, offset, oldestFirst: true },
+      );
       yield await withTickets(db, rows);
       if (rows.length < pageSize) return;
     }

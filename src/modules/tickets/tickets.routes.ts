@@ -34,7 +34,7 @@ const ticketsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Check a ticket in at the door (the event organizer or staff)',
         description:
           'Marks the ticket used. 409 `already_checked_in` (with `used_at`) for a used ticket, 409 ' +
-          '`registration_cancelled` for a cancelled registration; 404 for an unknown code or another organizer\'s ticket.',
+          "`registration_cancelled` for a cancelled registration; 404 for an unknown code or another organizer's ticket.",
         headers: IdempotencyHeaders,
         body: CheckInBody,
         response: { 200: TicketDetail, ...errorResponses(400, 401, 403, 404, 409, 422) },

@@ -32,7 +32,12 @@ const CODE_ATTEMPTS = 5;
 /** One per seat of each order, created at `now` (default: when its order was). */
 const seatsOf = (orders: SeatedOrder[], now?: Date): PendingSeat[] =>
   orders.flatMap((order) =>
-    Array.from({ length: order.quantity }, (_, i) => ({ registrationId: order.id, eventId: order.eventId, seat: i + 1, createdAt: now ?? order.createdAt })),
+    Array.from({ length: order.quantity }, (_, i) => ({
+      registrationId: order.id,
+      eventId: order.eventId,
+      seat: i + 1,
+      createdAt: now ?? order.createdAt,
+    })),
   );
 
 /**
@@ -53,7 +58,13 @@ export async function issueTickets(tx: Db, pending: PendingSeat[]): Promise<Tick
   for (let attempt = 0; attempt < CODE_ATTEMPTS && seats.length > 0; attempt++) {
     const rows = await repo.insertTicketsSkippingTakenCodes(
       tx,
-      seats.map((seat) => ({ registrationId: seat.registrationId, eventId: seat.eventId, seat: seat.seat, createdAt: seat.createdAt, code: ticketCode(seat.seat) })),
+      seats.map((seat) => ({
+        registrationId: seat.registrationId,
+        eventId: seat.eventId,
+        seat: seat.seat,
+        createdAt: seat.createdAt,
+        code: ticketCode(seat.seat),
+      })),
     );
     issued.push(...rows);
     const done = new Set(rows.map((r) => `${r.registrationId}:${r.seat}`));
