@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
-import { JobPoller } from './modules/jobs/scheduler.js';
+import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
 

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
@@ -19,23 +18,22 @@ export interface NotificationInput {
 }
 
 /**
- * Creates in-app notifications. Pass the transaction that made the change (a registration, a promotion…),
- * so the notification exists exactly when the change does. Open streams receive them once it commits.
+ * Writes notifications in the caller's transaction: pass the transaction that made the change (a registration, a
+ * promotion, a cancellation, a reminder job), so the notifications exist exactly when the change does. Open streams
+ * receive them once it commits. Every notification the API sends is written here. A reminder or feedback request
+ * the user already has for that event is skipped (each is sent once).
  */
-export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date) {
+export async function writeNotifications(db: Db, items: Array<NotificationInput & { createdAt: Date }>): Promise<NotificationRow[]> {
+  return repo.insertAndPublishNotifications(db, items);
+}
+
+/** writeNotifications for changes made `now`, unless an item says when. */
+export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date): Promise<NotificationRow[]> {
   const list = Array.isArray(items) ? items : [items];
-  return repo.insertAndPublishNotifications(
+  return writeNotifications(
     db,
     list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
   );
-}
-
-/**
- * The same as `notify`, as CTEs for the caller's own statement (see insertAndPublishCtes): the registration rush
- * writes its notifications in the one round trip that writes the orders, while it holds the event's row lock.
- */
-export function notifyAlongside(items: Array<NotificationInput & { createdAt: Date }>): { ctes: SQL; read: SQL } {
-  return { ctes: repo.insertAndPublishCtes(items), read: repo.publishedCount };
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */
@@ -112,12 +110,11 @@ export async function notifyRegisteredOnce(
   now: Date,
 ): Promise<NotificationRow[]> {
   const userIds = await repo.findRegistrantIds(db, eventId, ['registered']);
-  const rows = await repo.insertScheduledNotifications(
+  return notify(
     db,
-    userIds.map((userId) => ({ userId, eventId, kind, message, createdAt: now })),
+    userIds.map((userId) => ({ userId, eventId, kind, message })),
+    now,
   );
-  await repo.publishNotifications(db, rows);
-  return rows;
 }
 
 export async function listNotifications(db: Db, userId: string, filters: { isRead?: boolean }, limit: number, offset: number) {
