@@ -6,7 +6,8 @@ import { DEFAULT_PASSWORD, createCategory, createEvent, createOrganizer, createU
 
 const suite = useServerAndBrowser();
 
-describe('an attendee on a phone', () => {
+// A browser journey is many steps; on a loaded 2-core machine one step can take seconds.
+describe('an attendee on a phone', { timeout: 120_000 }, () => {
   it('signs up, finds an event by search, registers 2 seats with a double click, sees 2 scannable QR codes and cancels', async () => {
     const organizer = await createOrganizer(suite.server.app);
     const event = await createEvent(suite.server.app, organizer, {

@@ -8,7 +8,7 @@ const suite = useServerAndBrowser();
 
 const HOUR = 3_600_000;
 
-describe('pages that stay current without reloading', () => {
+describe('pages that stay current without reloading', { timeout: 120_000 }, () => {
   it('a waitlisted attendee sees the promotion and the bell move live; a visitor sees seats left change', async () => {
     const organizer = await createOrganizer(suite.server.app);
     const event = await createEvent(suite.server.app, organizer, { title: 'Rooftop cinema', capacity: 2 });
