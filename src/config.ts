@@ -46,6 +46,16 @@ export interface Config {
   publicCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
+  /** smtp:// or smtps:// URL of the mail server; empty writes mails as .eml files under DATA_DIR/mail/. */
+  smtpUrl: string;
+  /** From address of every mail. */
+  mailFrom: string;
+  /** Base of every link in mails (reset, verification, unsubscribe, events); never taken from a request. */
+  publicUrl: string;
+  /** Registering for events needs a verified email address. */
+  requireEmailVerification: boolean;
+  /** Milliseconds between outbox delivery passes (mails); 0 disables delivery in this process. */
+  outboxPollMs: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
   benchRoutes: boolean;
 }
@@ -93,6 +103,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const smtpUrl = env.SMTP_URL?.trim() ?? '';
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465');
+  }
+  const port = int(env, 'PORT', 8000);
+  const publicUrl = (env.PUBLIC_URL?.trim() || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(publicUrl) || !URL.canParse(publicUrl)) {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL like https://tickets.example.com, got "${env.PUBLIC_URL}"`);
+  }
+  if (isProduction && smtpUrl && !env.PUBLIC_URL?.trim()) {
+    throw new ConfigError('PUBLIC_URL is required in production when SMTP_URL is set: links in mails would point at localhost.');
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || `Event Ticketing <no-reply@${new URL(publicUrl).hostname}>`;
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must be one email address');
   const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
   const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1);
   const webConcurrency = int(env, 'WEB_CONCURRENCY', isProduction && databaseUrl ? os.availableParallelism() : 1, 1);
@@ -100,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv,
     isProduction,
     host: env.HOST ?? '0.0.0.0',
-    port: int(env, 'PORT', 8000),
+    port,
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     jwtSecret: env.JWT_SECRET ?? '',
@@ -126,6 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
     publicCacheSeconds: int(env, 'PUBLIC_CACHE_SECONDS', 1),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
+    smtpUrl,
+    mailFrom,
+    publicUrl,
+    requireEmailVerification: bool(env, 'REQUIRE_EMAIL_VERIFICATION', false),
+    outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1_000),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

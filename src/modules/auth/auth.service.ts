@@ -34,7 +34,7 @@ export function throttled(msBeforeNext: number): ApiError {
  * on N processes); if the database cannot answer, a counter in this process stands in. On the embedded database
  * (one process) it lives in memory.
  */
-function sharedLimiter(pool: pg.Pool | undefined, keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
+export function sharedLimiter(pool: pg.Pool | undefined, keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
   const memory = new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds });
   if (!pool) return memory;
   return new RateLimiterPostgres({

@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import { deleteExpiredResetTokens } from '../auth/account-mail.service.js';
+import { deleteFinishedMessagesBefore } from '../outbox/outbox.service.js';
 import { deleteExpiredStreamTickets } from '../notifications/notifications.service.js';
 import { reminderJobHandlers, scheduleDueNotifications } from '../notifications/reminders.service.js';
 import { purgeExpired as purgeExpiredIdempotencyKeys } from '../idempotency/idempotency.service.js';
@@ -9,7 +11,10 @@ import { deleteFinishedJobsBefore, runClaimedJobs, type JobRunSummary } from './
 
 /** At most this many jobs per run, so one poll cannot hold the process for long; the rest wait for the next. */
 const MAX_JOBS_PER_RUN = 500;
-/** Finished jobs are kept this long as the record that their work happened (longer than any scan looks back). */
+/**
+ * Finished jobs (and sent outbox messages) are kept this long as the record that their work happened (longer than
+ * any scan looks back).
+ */
 const KEEP_FINISHED_JOBS_MS = 45 * 24 * 60 * 60 * 1000;
 
 export interface DueJobsResult extends JobRunSummary {
@@ -26,6 +31,8 @@ export async function runDueJobs(db: Db, now: Date, settings: Pick<Config, 'remi
   await deleteFinishedJobsBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
   await deleteExpiredStreamTickets(db, now);
   await purgeExpiredIdempotencyKeys(db, now);
+  await deleteFinishedMessagesBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
+  await deleteExpiredResetTokens(db, now);
   return { scheduled, ...summary };
 }
 

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
+import { mailsForNotifications, queueMails, queueMailsAlongside } from '../mail/mail.service.js';
 import * as repo from './notifications.repository.js';
 import type { NotificationRow } from './notifications.repository.js';
 
@@ -19,15 +20,18 @@ export interface NotificationInput {
 }
 
 /**
- * Creates in-app notifications. Pass the transaction that made the change (a registration, a promotion…),
- * so the notification exists exactly when the change does. Open streams receive them once it commits.
+ * Creates in-app notifications, and queues the matching mails in the outbox. Pass the transaction that made the
+ * change (a registration, a promotion…), so the notification and the mail exist exactly when the change does.
+ * Open streams receive them once it commits; the outbox worker sends the mails.
  */
 export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date) {
   const list = Array.isArray(items) ? items : [items];
-  return repo.insertAndPublishNotifications(
+  const rows = await repo.insertAndPublishNotifications(
     db,
     list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
   );
+  await queueMails(db, mailsForNotifications(rows), now);
+  return rows;
 }
 
 /**
@@ -35,7 +39,10 @@ export async function notify(db: Db, items: NotificationInput | NotificationInpu
  * writes its notifications in the one round trip that writes the orders, while it holds the event's row lock.
  */
 export function notifyAlongside(items: Array<NotificationInput & { createdAt: Date }>): { ctes: SQL; read: SQL } {
-  return { ctes: repo.insertAndPublishCtes(items), read: repo.publishedCount };
+  // The mails are due when the latest of the notifications happened (the batch carries no other clock).
+  const latest = new Date(Math.max(...items.map((item) => item.createdAt.getTime())));
+  const mails = queueMailsAlongside('queued_mails', mailsForNotifications(items), latest);
+  return { ctes: sql`${repo.insertAndPublishCtes(items)}, ${mails}`, read: repo.publishedCount };
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */
@@ -117,6 +124,7 @@ export async function notifyRegisteredOnce(
     userIds.map((userId) => ({ userId, eventId, kind, message, createdAt: now })),
   );
   await repo.publishNotifications(db, rows);
+  await queueMails(db, mailsForNotifications(rows), now);
   return rows;
 }
 

@@ -1,0 +1,92 @@
+import { and, asc, eq, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { outbox } from '../../db/schema.js';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type NewOutboxRow = typeof outbox.$inferInsert;
+
+// Keeps one INSERT well under PostgreSQL's 65,535 bind parameters.
+const INSERT_CHUNK = 1_000;
+
+/** Queues messages; one whose dedupe key is already queued (or was sent) is skipped. Returns the queued rows. */
+export async function insertMessages(db: Db, values: NewOutboxRow[]): Promise<OutboxRow[]> {
+  const rows: OutboxRow[] = [];
+  for (let i = 0; i < values.length; i += INSERT_CHUNK) {
+    rows.push(
+      ...(await db
+        .insert(outbox)
+        .values(values.slice(i, i + INSERT_CHUNK))
+        .onConflictDoNothing({ target: outbox.dedupeKey })
+        .returning()),
+    );
+  }
+  return rows;
+}
+
+/**
+ * The same as insertMessages, as a CTE named `name` for a caller's own statement (one round trip while it holds a
+ * lock). PostgreSQL always runs a data-modifying CTE, read or not. Dedupe keys are not supported here.
+ */
+export function insertMessagesCte(name: string, values: Array<Pick<NewOutboxRow, 'channel' | 'payload' | 'nextAttemptAt'>>, now: Date): SQL {
+  const json = JSON.stringify(values.map((v) => ({ channel: v.channel, payload: v.payload, next_attempt_at: v.nextAttemptAt.toISOString() })));
+  return sql`${sql.identifier(name)} as (
+      insert into ${outbox} (channel, payload, next_attempt_at, created_at, updated_at)
+      select channel, payload, next_attempt_at, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+      from json_to_recordset(${json}::json) as m(channel text, payload jsonb, next_attempt_at timestamptz)
+    )`;
+}
+
+/**
+ * Claims up to `limit` due messages of the given channels for one worker: the rows are locked with SKIP LOCKED
+ * (a concurrent worker takes others, never these) and leased until `leaseUntil` by moving their due time, all in
+ * one statement, so the lock is held only for that statement and the delivery itself runs outside any
+ * transaction. A worker that dies mid-delivery leaves its rows to come due again when the lease ends.
+ */
+export async function claimDue(
+  db: Db,
+  channels: string[],
+  now: Date,
+  leaseUntil: Date,
+  claimToken: string,
+  limit: number,
+): Promise<OutboxRow[]> {
+  const due = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now), inArray(outbox.channel, channels)))
+    .orderBy(asc(outbox.nextAttemptAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(outbox)
+    .set({ nextAttemptAt: leaseUntil, claimToken, attempts: sql`${outbox.attempts} + 1`, updatedAt: now })
+    .where(inArray(outbox.id, due))
+    .returning();
+}
+
+/**
+ * Records the outcome of a delivery, if the worker still holds the message (its claim token): a worker whose lease
+ * ran out while it was delivering does not overwrite the outcome of the worker that took the message over.
+ */
+export async function settle(
+  db: Db,
+  id: string,
+  claimToken: string,
+  values: Partial<Pick<NewOutboxRow, 'status' | 'lastError' | 'nextAttemptAt' | 'finishedAt'>>,
+  now: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(outbox)
+    .set({ ...values, claimToken: null, updatedAt: now })
+    .where(and(eq(outbox.id, id), eq(outbox.claimToken, claimToken), eq(outbox.status, 'pending')))
+    .returning({ id: outbox.id });
+  return rows.length > 0;
+}
+
+export async function deleteFinishedBefore(db: Db, cutoff: Date): Promise<number> {
+  const rows = await db
+    .delete(outbox)
+    .where(and(inArray(outbox.status, ['sent', 'dropped']), lt(outbox.finishedAt, cutoff)))
+    .returning({ id: outbox.id });
+  return rows.length;
+}
