@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import type { Attachment } from 'mailparser';
+import type { Attachment, ParsedMail } from 'mailparser';
 import { outbox } from '../../src/db/schema.js';
 import { emailChannel } from '../../src/modules/mail/mail.channel.js';
 import { createMailTransport, type MailTransport } from '../../src/modules/mail/mail.transport.js';
@@ -51,4 +51,10 @@ export const qrImages = (attachments: Attachment[]) => attachments.filter((a) =>
 
 export async function outboxRows(ctx: TestContext) {
   return ctx.app.db.select().from(outbox).where(eq(outbox.channel, 'email'));
+}
+
+/** A header as sent (unfolded), or undefined; mailparser reshapes some (List-*) into objects. */
+export function rawHeader(parsed: ParsedMail, name: string): string | undefined {
+  const line = parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line;
+  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
 }
