@@ -13,7 +13,7 @@ import { ApiError } from './lib/errors.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LinkSigner } from './lib/signed-tokens.js';
 import { PasswordResetThrottle } from './modules/auth/account-mail.service.js';
-import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
+import { KeyThrottle, LoginThrottle, signupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
 import categoriesRoutes from './modules/categories/categories.routes.js';
 import eventsRoutes from './modules/events/events.routes.js';
@@ -37,7 +37,7 @@ declare module 'fastify' {
     clock: Clock;
     tokens: TokenService;
     loginThrottle: LoginThrottle;
-    signupThrottle: SignupThrottle;
+    signupThrottle: KeyThrottle;
     passwordResetThrottle: PasswordResetThrottle;
     /** Signs the links in mails (unsubscribe, verification) and derives reset tokens. */
     linkSigner: LinkSigner;
@@ -94,7 +94,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   app.decorate('clock', clock);
   app.decorate('tokens', new TokenService(config.jwtSecret, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds));
   app.decorate('loginThrottle', new LoginThrottle(config, database.pool));
-  app.decorate('signupThrottle', new SignupThrottle(config, database.pool));
+  app.decorate('signupThrottle', signupThrottle(config, database.pool));
   app.decorate('passwordResetThrottle', new PasswordResetThrottle(config, database.pool));
   app.decorate('linkSigner', new LinkSigner(config.jwtSecret));
   app.decorate('requireVerifiedEmail', async (request: FastifyRequest) => {

@@ -129,3 +129,22 @@ describe('email verification', () => {
     }
   });
 });
+
+describe('password reset throttling', () => {
+  it('3 mails per address per hour (then still 202, nothing sent), 20 requests per IP per hour (then 429)', async () => {
+    const limited = await buildTestApp({ database: ctx.database, clock: ctx.clock, env: { RATE_LIMITS: 'on' } });
+    try {
+      const user = await createUser(limited.app);
+      const ask = (email: string) => limited.app.inject({ method: 'POST', url: '/auth/password/reset/', payload: { email }, remoteAddress: '203.0.113.9' });
+      for (let i = 0; i < 5; i++) expect((await ask(user.email)).statusCode).toBe(202);
+      await ctx.deliver();
+      expect(ctx.smtp.to(user.email).filter((m) => m.parsed.subject === 'Reset your password')).toHaveLength(3);
+      for (let i = 5; i < 20; i++) expect((await ask(`nobody-${i}@example.com`)).statusCode).toBe(202);
+      const refused = await ask(user.email);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Attachment, ParsedMail } from 'mailparser';
 import { outbox } from '../../src/db/schema.js';
@@ -40,6 +40,10 @@ export async function buildMailTestApp(options: { env?: Record<string, string>; 
     },
   };
 }
+
+// jsqr is CommonJS with an ES-style default: Node hands us module.exports (the function, which also carries
+// .default); TypeScript types the import as the module object.
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
 
 /** The text a QR image (PNG) encodes. */
 export function decodeQr(png: Buffer): string | undefined {

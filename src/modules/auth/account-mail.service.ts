@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { ValidationError, type FieldErrors } from '../../lib/errors.js';
@@ -11,7 +10,7 @@ import { passwordProblems } from '../users/password-policy.js';
 import * as usersRepo from '../users/users.repository.js';
 import type { UserRow } from '../users/users.repository.js';
 import { passwordResetToken, passwordResetTokenHash, readEmailVerificationToken } from './account-tokens.js';
-import { sharedLimiter, throttled } from './auth.service.js';
+import { KeyThrottle } from './auth.service.js';
 import * as repo from './password-reset.repository.js';
 import * as tokensRepo from './refresh-tokens.repository.js';
 
@@ -24,36 +23,11 @@ const RESETS_PER_ACCOUNT_PER_HOUR = 3;
  * silently (the answer stays 202, the mail is just not sent), so nobody can flood a mailbox or probe accounts.
  */
 export class PasswordResetThrottle {
-  private readonly perIp: RateLimiterAbstract;
-  private readonly perAccount: RateLimiterAbstract;
-  constructor(
-    private readonly config: Pick<Config, 'rateLimitsEnabled'>,
-    pool?: pg.Pool,
-  ) {
-    this.perIp = sharedLimiter(pool, 'reset-ip', RESETS_PER_IP_PER_HOUR, 3600);
-    this.perAccount = sharedLimiter(pool, 'reset-account', RESETS_PER_ACCOUNT_PER_HOUR, 3600);
-  }
-
-  async consumeIp(ip: string): Promise<void> {
-    if (!this.config.rateLimitsEnabled) return;
-    try {
-      await this.perIp.consume(ip);
-    } catch (res) {
-      if (res instanceof RateLimiterRes) throw throttled(res.msBeforeNext);
-      throw res;
-    }
-  }
-
-  /** False when this address had its share of reset mails this hour. */
-  async allowAccount(email: string): Promise<boolean> {
-    if (!this.config.rateLimitsEnabled) return true;
-    try {
-      await this.perAccount.consume(email.toLowerCase());
-      return true;
-    } catch (res) {
-      if (res instanceof RateLimiterRes) return false;
-      throw res;
-    }
+  readonly perIp: KeyThrottle;
+  readonly perAccount: KeyThrottle;
+  constructor(config: Pick<Config, 'rateLimitsEnabled'>, pool?: pg.Pool) {
+    this.perIp = new KeyThrottle(config, pool, 'reset-ip', RESETS_PER_IP_PER_HOUR, 3600);
+    this.perAccount = new KeyThrottle(config, pool, 'reset-account', RESETS_PER_ACCOUNT_PER_HOUR, 3600);
   }
 }
 
@@ -70,7 +44,7 @@ export async function requestPasswordReset(
 ): Promise<void> {
   const user = await usersRepo.findUserByEmail(db, email);
   if (!user || !user.isActive) return;
-  if (!(await throttle.allowAccount(user.email))) return;
+  if (!(await throttle.perAccount.allow(user.email.toLowerCase()))) return;
   const nonce = randomBytes(32).toString('base64url');
   const tokenHash = passwordResetTokenHash(passwordResetToken(signer, nonce));
   await db.transaction(async (tx) => {

@@ -169,7 +169,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.passwordResetThrottle.consumeIp(request.ip);
+      await app.passwordResetThrottle.perIp.consume(request.ip);
       await accountMail.requestPasswordReset(app.db, app.linkSigner, app.passwordResetThrottle, request.body.email, app.clock.now());
       return reply.code(202).send({ detail: 'If an account has this address, a password reset link has been sent to it.' });
     },
@@ -221,7 +221,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.passwordResetThrottle.consumeIp(request.ip);
+      await app.passwordResetThrottle.perIp.consume(request.ip);
       const user = await users.getUser(app.db, currentUser(request).id);
       if (!user.emailVerifiedAt) await users.queueVerificationMail(app.db, user, app.clock.now());
       return reply.code(202).send({ detail: 'A verification link has been sent to your address.' });
