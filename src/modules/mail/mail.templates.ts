@@ -57,8 +57,12 @@ export function formatEventTime(date: Date): string {
   return `${formatted} UTC`;
 }
 
-const when = (event: MailEvent) =>
-  `When: ${formatEventTime(event.dateTime)}${event.endTime ? ` to ${formatEventTime(event.endTime)}` : ''}`;
+const sameUtcDay = (a: Date, b: Date) => a.toISOString().slice(0, 10) === b.toISOString().slice(0, 10);
+const until = (event: MailEvent) => {
+  if (!event.endTime) return '';
+  return sameUtcDay(event.dateTime, event.endTime) ? ` to ${event.endTime.toISOString().slice(11, 16)} UTC` : ` to ${formatEventTime(event.endTime)}`;
+};
+const when = (event: MailEvent) => `When: ${formatEventTime(event.dateTime)}${until(event)}`;
 const where = (event: MailEvent) => `Where: ${event.location}`;
 const seats = (quantity: number) => `${quantity} ${quantity === 1 ? 'seat' : 'seats'}`;
 
