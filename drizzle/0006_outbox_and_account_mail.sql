@@ -11,6 +11,7 @@ CREATE TABLE "outbox" (
 	"channel" text NOT NULL,
 	"payload" jsonb NOT NULL,
 	"dedupe_key" text,
+	"ordering_key" text,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone NOT NULL,
@@ -34,6 +35,7 @@ ALTER TABLE "mail_preferences" ADD CONSTRAINT "mail_preferences_user_id_users_id
 ALTER TABLE "password_reset_tokens" ADD CONSTRAINT "password_reset_tokens_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "outbox_dedupe_key" ON "outbox" USING btree ("dedupe_key");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("next_attempt_at") WHERE "outbox"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "outbox_ordering_idx" ON "outbox" USING btree ("ordering_key","created_at","id") WHERE "outbox"."status" = 'pending' AND "outbox"."ordering_key" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "outbox_finished_idx" ON "outbox" USING btree ("finished_at");--> statement-breakpoint
 CREATE INDEX "password_reset_tokens_user_idx" ON "password_reset_tokens" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "password_reset_tokens_expires_idx" ON "password_reset_tokens" USING btree ("expires_at");

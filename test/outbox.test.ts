@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailChannel } from '../src/modules/mail/mail.channel.js';
 import { createMailTransport } from '../src/modules/mail/mail.transport.js';
 import { claimDue, settle } from '../src/modules/outbox/outbox.repository.js';
-import { LEASE_MS, deliverDue, enqueue, type OutboxChannel } from '../src/modules/outbox/outbox.service.js';
+import { LEASE_MS, deliverDue, enqueue, requeue, type OutboxChannel } from '../src/modules/outbox/outbox.service.js';
 import { retryDelayMs } from '../src/modules/outbox/retry-policy.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createUser } from './helpers/factories.js';
@@ -116,5 +116,61 @@ describe('outbox leases', () => {
     expect(await settle(ctx.app.db, row!.id, claimed!.claimToken!, { status: 'failed' }, ctx.clock.now())).toBe(false);
     const [after] = (await ctx.app.db.query.outbox.findMany()).filter((r) => r.id === row!.id);
     expect(after).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+});
+
+describe('outbox ordering keys', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await buildTestApp();
+  });
+  afterAll(async () => ctx.close());
+
+  it('messages of one key go one at a time, oldest first, waiting out a failing one; other keys are not held up', async () => {
+    const delivered: string[] = [];
+    let failuresLeft = 2;
+    const channel: OutboxChannel = {
+      name: 'ordered',
+      retry: { baseMs: 10_000, maxMs: 60_000, maxAttempts: 10 },
+      deliver: async (row) => {
+        const label = (row.payload as { label: string }).label;
+        if (label === 'a1' && failuresLeft-- > 0) return { status: 'retry', error: '503 from the receiver' };
+        delivered.push(label);
+        return { status: 'sent' };
+      },
+    };
+    for (const [label, key] of [['a1', 'A'], ['a2', 'A'], ['b1', 'B'], ['a3', 'A'], ['b2', 'B'], ['n1', undefined]] as const) {
+      await enqueue(ctx.app.db, [{ channel: 'ordered', payload: { label }, ...(key ? { orderingKey: key } : {}) }], ctx.clock.now());
+      ctx.clock.advance(1);
+    }
+    const pass = () => deliverDue(ctx.app.db, [channel], ctx.clock.now());
+    await pass();
+    // a1 failed: a2 and a3 wait behind it; B's queue (in its order) and the unordered message went.
+    expect(delivered.filter((l) => l.startsWith('b'))).toEqual(['b1', 'b2']);
+    expect([...delivered].sort()).toEqual(['b1', 'b2', 'n1']);
+    ctx.clock.advance(60_000);
+    await pass();
+    expect(delivered).toHaveLength(3);
+    ctx.clock.advance(60_000);
+    await pass();
+    expect(delivered.slice(3)).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('a finished message can be queued again (redelivery) and goes out once more', async () => {
+    const seen: string[] = [];
+    const channel: OutboxChannel = {
+      name: 'again',
+      retry: { baseMs: 1_000, maxMs: 1_000, maxAttempts: 1 },
+      deliver: async (row) => {
+        seen.push(row.id);
+        return { status: 'sent' };
+      },
+    };
+    const [row] = await enqueue(ctx.app.db, [{ channel: 'again', payload: {} }], ctx.clock.now());
+    await deliverDue(ctx.app.db, [channel], ctx.clock.now());
+    expect(await requeue(ctx.app.db, row!.id, ctx.clock.now())).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await requeue(ctx.app.db, row!.id, ctx.clock.now())).toBeUndefined();
+    await deliverDue(ctx.app.db, [channel], ctx.clock.now());
+    expect(seen).toEqual([row!.id, row!.id]);
   });
 });

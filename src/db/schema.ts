@@ -328,6 +328,11 @@ export const outbox = pgTable(
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     /** Optional idempotency key: a second message with the same key is not queued. */
     dedupeKey: text('dedupe_key'),
+    /**
+     * Optional: messages with the same key (say, one webhook endpoint) are delivered one at a time, oldest first;
+     * a later one waits while an earlier one is pending (in back-off too). Other keys are never held up.
+     */
+    orderingKey: text('ordering_key'),
     status: text('status').$type<OutboxStatus>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     /** When the message is next due; while a worker holds it, the end of that worker's lease. */
@@ -343,6 +348,7 @@ export const outbox = pgTable(
     check('outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'dropped')`),
     uniqueIndex('outbox_dedupe_key').on(t.dedupeKey),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('outbox_ordering_idx').on(t.orderingKey, t.createdAt, t.id).where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
     index('outbox_finished_idx').on(t.finishedAt),
   ],
 );

@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { deleteExpiredResetTokens } from '../auth/account-mail.service.js';
-import { deleteFinishedMessagesBefore } from '../outbox/outbox.service.js';
+import { purgeFinishedMessages } from '../outbox/outbox.service.js';
 import { deleteExpiredStreamTickets } from '../notifications/notifications.service.js';
 import { reminderJobHandlers, scheduleDueNotifications } from '../notifications/reminders.service.js';
 import { purgeExpired as purgeExpiredIdempotencyKeys } from '../idempotency/idempotency.service.js';
@@ -11,10 +11,7 @@ import { deleteFinishedJobsBefore, runClaimedJobs, type JobRunSummary } from './
 
 /** At most this many jobs per run, so one poll cannot hold the process for long; the rest wait for the next. */
 const MAX_JOBS_PER_RUN = 500;
-/**
- * Finished jobs (and sent outbox messages) are kept this long as the record that their work happened (longer than
- * any scan looks back).
- */
+/** Finished jobs are kept this long as the record that their work happened (longer than any scan looks back). */
 const KEEP_FINISHED_JOBS_MS = 45 * 24 * 60 * 60 * 1000;
 
 export interface DueJobsResult extends JobRunSummary {
@@ -31,7 +28,7 @@ export async function runDueJobs(db: Db, now: Date, settings: Pick<Config, 'remi
   await deleteFinishedJobsBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
   await deleteExpiredStreamTickets(db, now);
   await purgeExpiredIdempotencyKeys(db, now);
-  await deleteFinishedMessagesBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
+  await purgeFinishedMessages(db, now);
   await deleteExpiredResetTokens(db, now);
   return { scheduled, ...summary };
 }

@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, or, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
 
@@ -50,10 +51,34 @@ export async function claimDue(
   claimToken: string,
   limit: number,
 ): Promise<OutboxRow[]> {
+  const earlier = alias(outbox, 'earlier');
   const due = db
     .select({ id: outbox.id })
     .from(outbox)
-    .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now), inArray(outbox.channel, channels)))
+    .where(
+      and(
+        eq(outbox.status, 'pending'),
+        lte(outbox.nextAttemptAt, now),
+        inArray(outbox.channel, channels),
+        // In order per ordering key: only the oldest pending message of a key may go (a claimed one stays pending
+        // until it is settled, so its successors wait for it, in this worker and in every other).
+        or(
+          isNull(outbox.orderingKey),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(earlier)
+              .where(
+                and(
+                  eq(earlier.orderingKey, outbox.orderingKey),
+                  eq(earlier.status, 'pending'),
+                  sql`(${earlier.createdAt}, ${earlier.id}) < (${outbox.createdAt}, ${outbox.id})`,
+                ),
+              ),
+          ),
+        ),
+      ),
+    )
     .orderBy(asc(outbox.nextAttemptAt))
     .limit(limit)
     .for('update', { skipLocked: true });
@@ -81,6 +106,16 @@ export async function settle(
     .where(and(eq(outbox.id, id), eq(outbox.claimToken, claimToken), eq(outbox.status, 'pending')))
     .returning({ id: outbox.id });
   return rows.length > 0;
+}
+
+/** Puts a finished message back in the queue, due at once (a redelivery asked for by a person). */
+export async function requeue(db: Db, id: string, now: Date): Promise<OutboxRow | undefined> {
+  const [row] = await db
+    .update(outbox)
+    .set({ status: 'pending', nextAttemptAt: now, attempts: 0, claimToken: null, finishedAt: null, updatedAt: now })
+    .where(and(eq(outbox.id, id), inArray(outbox.status, ['sent', 'failed', 'dropped'])))
+    .returning();
+  return row;
 }
 
 export async function deleteFinishedBefore(db: Db, cutoff: Date): Promise<number> {

@@ -38,6 +38,8 @@ export interface QueuedMessage {
   payload: Record<string, unknown>;
   /** A message with a key already queued (or sent) is skipped. */
   dedupeKey?: string;
+  /** Messages with the same key are delivered one at a time, in the order they were queued. */
+  orderingKey?: string;
   /** Not before this time (default: now). */
   notBefore?: Date;
 }
@@ -51,6 +53,7 @@ export async function enqueue(db: Db, messages: QueuedMessage[], now: Date): Pro
       channel: m.channel,
       payload: m.payload,
       dedupeKey: m.dedupeKey ?? null,
+      orderingKey: m.orderingKey ?? null,
       nextAttemptAt: m.notBefore ?? now,
       createdAt: now,
       updatedAt: now,
@@ -147,4 +150,12 @@ function settlement(channel: OutboxChannel, row: OutboxRow, result: DeliveryResu
   }
 }
 
-export const deleteFinishedMessagesBefore = repo.deleteFinishedBefore;
+/** Queues a finished (sent, failed or dropped) message again, due at once; undefined if it is still pending. */
+export const requeue = repo.requeue;
+
+/** Sent and dropped messages are kept this long as the record of what went out, then deleted. */
+export const KEEP_FINISHED_MESSAGES_MS = 45 * 24 * 3600 * 1000;
+
+export async function purgeFinishedMessages(db: Db, now: Date): Promise<number> {
+  return repo.deleteFinishedBefore(db, new Date(now.getTime() - KEEP_FINISHED_MESSAGES_MS));
+}
