@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { ApiError } from './lib/errors.js';
+import { strictValidation } from './lib/validation.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LinkSigner } from './lib/signed-tokens.js';
 import { PasswordResetThrottle } from './modules/auth/account-mail.service.js';
@@ -85,7 +86,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
       }
       return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
     },
-    ajv: { customOptions: { allErrors: true } },
+    // strictValidation: no non-finite number ("Infinity", "1e309" coerce to one), and only uuids and date-times
+    // that PostgreSQL can store.
+    ajv: { customOptions: { allErrors: true, strictNumbers: true }, plugins: [strictValidation] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);

@@ -46,12 +46,24 @@ export interface Config {
   publicCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
   streamHeartbeatMs: number;
+  /** Notification streams one user may hold open in one process; opening one more closes their oldest. */
+  maxStreamsPerUser: number;
+  /**
+   * The API's public base URL (scheme, host, optional path; no trailing slash), used for links in responses.
+   * Empty: links use the request's Host only when it is a loopback name or in allowedHosts.
+   */
+  publicUrl: string;
+  /** Host names (no port) besides loopback ones that may appear in links when publicUrl is empty. */
+  allowedHosts: string[];
   /** smtp:// or smtps:// URL of the mail server; empty writes mails as .eml files under DATA_DIR/mail/. */
   smtpUrl: string;
   /** From address of every mail. */
   mailFrom: string;
-  /** Base of every link in mails (reset, verification, unsubscribe, events); never taken from a request. */
-  publicUrl: string;
+  /**
+   * Base of every link in mails (reset, verification, unsubscribe, events): PUBLIC_URL, else
+   * http://localhost:PORT. A mail has no request, and links in mails are never built from a Host header.
+   */
+  mailBaseUrl: string;
   /** Registering for events needs a verified email address. */
   requireEmailVerification: boolean;
   /** Milliseconds between outbox delivery passes (mails); 0 disables delivery in this process. */
@@ -87,6 +99,22 @@ function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
   return bool(env, 'TRUST_PROXY', false);
 }
 
+/** `https://tickets.example.org` (an optional path is kept); the trailing slash is dropped. */
+function publicUrl(raw: string | undefined): string {
+  const value = raw?.trim() ?? '';
+  if (!value) return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 /** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
 export function parseDuration(name: string, raw: string | undefined, fallbackSeconds: number): number {
   if (raw === undefined || raw.trim() === '') return fallbackSeconds;
@@ -108,14 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465');
   }
   const port = int(env, 'PORT', 8000);
-  const publicUrl = (env.PUBLIC_URL?.trim() || `http://localhost:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(publicUrl) || !URL.canParse(publicUrl)) {
-    throw new ConfigError(`PUBLIC_URL must be an http(s) URL like https://tickets.example.com, got "${env.PUBLIC_URL}"`);
-  }
+  const mailBaseUrl = publicUrl(env.PUBLIC_URL) || `http://localhost:${port}`;
   if (isProduction && smtpUrl && !env.PUBLIC_URL?.trim()) {
     throw new ConfigError('PUBLIC_URL is required in production when SMTP_URL is set: links in mails would point at localhost.');
   }
-  const mailFrom = env.MAIL_FROM?.trim() || `Event Ticketing <no-reply@${new URL(publicUrl).hostname}>`;
+  const mailFrom = env.MAIL_FROM?.trim() || `Event Ticketing <no-reply@${new URL(mailBaseUrl).hostname}>`;
   if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must be one email address');
   const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
   const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1);
@@ -150,9 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
     publicCacheSeconds: int(env, 'PUBLIC_CACHE_SECONDS', 1),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
+    maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
+    publicUrl: publicUrl(env.PUBLIC_URL),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
     smtpUrl,
     mailFrom,
-    publicUrl,
+    mailBaseUrl,
     requireEmailVerification: bool(env, 'REQUIRE_EMAIL_VERIFICATION', false),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1_000),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),

@@ -101,7 +101,7 @@ describe('email verification', () => {
     expect((await me()).json().is_email_verified).toBe(true);
 
     // A new address is unverified again, gets its own link, and the old link proves nothing for it.
-    const changed = await ctx.app.inject({ method: 'PATCH', url: '/auth/me/', headers: auth, payload: { email: 'ada@lovelace.example' } });
+    const changed = await ctx.app.inject({ method: 'PATCH', url: '/auth/me/', headers: auth, payload: { email: 'ada@lovelace.example', current_password: 'Analytical-Engine-1843' } });
     expect(changed.json().is_email_verified).toBe(false);
     expect((await post('/auth/email/verify/', { token })).statusCode).toBe(400);
     await ctx.deliver();

@@ -307,12 +307,12 @@ describe('/auth/me/', () => {
     expect(res.json()).toMatchObject({ id: user.id, username: `renamed_${user.username}`, is_organizer: true, is_staff: false });
   });
 
-  it('PUT needs email and username; uniqueness is checked case-insensitively', async () => {
+  it('PUT needs username (email is optional, as in the reference); uniqueness is checked case-insensitively', async () => {
     const user = await createUser(ctx.app);
     const other = await createUser(ctx.app);
-    const missing = await ctx.app.inject({ method: 'PUT', url: '/auth/me/', headers: user.auth, payload: { username: 'x_y' } });
+    const missing = await ctx.app.inject({ method: 'PUT', url: '/auth/me/', headers: user.auth, payload: { email: user.email } });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json()).toEqual({ email: ['This field is required.'] });
+    expect(missing.json()).toEqual({ username: ['This field is required.'] });
     const taken = await ctx.app.inject({
       method: 'PUT',
       url: '/auth/me/',

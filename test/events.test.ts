@@ -48,7 +48,7 @@ describe('POST /events/create/', () => {
     const res = await send(
       'POST',
       '/events/create/',
-      validBody({ category: category.id, organizer: otherOrganizer.id, is_active: false, registered_count: 9 }),
+      validBody({ category: category.id, organizer: otherOrganizer.id, status: 'cancelled', registered_count: 9 }),
       owner.auth,
     );
     expect(res.statusCode).toBe(201);
@@ -67,6 +67,7 @@ describe('POST /events/create/', () => {
       is_selling_out_soon: false,
       is_sold_out: false,
       is_active: true,
+      status: 'published',
       is_recurring: false,
       organizer: owner.id,
       category: category.id,
@@ -232,7 +233,7 @@ describe('PUT/PATCH /events/<id>/edit/', () => {
   });
 
   it('refuses to edit a cancelled event (409), and hides it from others (404)', async () => {
-    const event = await createEvent(ctx.app, owner, { isActive: false });
+    const event = await createEvent(ctx.app, owner, { isActive: false, cancelledAt: ctx.clock.now() });
     const url = `/events/${event.id}/edit/`;
     const res = await send('PATCH', url, { title: 'revive' }, owner.auth);
     expect(res.statusCode).toBe(409);
@@ -345,7 +346,7 @@ describe('GET /events/<id>/calendar.ics', () => {
   it('ends an event without end time an hour after its start; cancelled events only for organizer and staff', async () => {
     const event = await createEvent(ctx.app, owner, { dateTime: new Date('2030-06-01T23:30:00Z') });
     expect(unfold((await send('GET', `/events/${event.id}/calendar.ics`)).body)).toContain('DTEND:20300602T003000Z');
-    const cancelled = await createEvent(ctx.app, owner, { isActive: false });
+    const cancelled = await createEvent(ctx.app, owner, { isActive: false, cancelledAt: ctx.clock.now() });
     expect((await send('GET', `/events/${cancelled.id}/calendar.ics`)).statusCode).toBe(404);
     expect((await send('GET', `/events/${cancelled.id}/calendar.ics`, undefined, otherOrganizer.auth)).statusCode).toBe(404);
     const ownerView = await send('GET', `/events/${cancelled.id}/calendar.ics`, undefined, owner.auth);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, openPostgres, runMigrations } from '../src/db/client.js';
 import { hashPassword } from '../src/lib/passwords.js';
@@ -155,6 +156,70 @@ describe('a server killed (SIGKILL) in the middle of a stream of registrations',
       expect(check.stdout).toMatch(/Integrity OK/);
     } finally {
       await target.remove();
+    }
+  });
+});
+
+describe.skipIf(!canRunPrivatePostgres)('pool connections across PostgreSQL restarts', { timeout: 240_000 }, () => {
+  // The red team's finding: a BEGIN that failed on a dying connection never released it (Drizzle sends BEGIN
+  // outside its try/finally). After enough restarts each process had 1 usable connection of 10, and shutdown hung.
+  it('after 15 restarts under transaction load the pool serves its full size at once and closes cleanly', async () => {
+    const cluster = await PrivatePostgres.create();
+    const POOL_SIZE = 4;
+    const database = openPostgres(cluster.url, POOL_SIZE);
+    try {
+      let loading = true;
+      let committed = 0;
+      let failed = 0;
+      const load = Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (loading) {
+            try {
+              await database.db.transaction(async (tx) => {
+                await tx.execute(sql`select 1`);
+                await tx.transaction(async (inner) => inner.execute(sql`select 2`));
+              });
+              committed++;
+            } catch {
+              failed++;
+              await sleep(5);
+            }
+          }
+        }),
+      );
+      for (let restart = 0; restart < 15; restart++) {
+        await sleep(150);
+        await cluster.stop('immediate');
+        await sleep(50);
+        await cluster.start();
+      }
+      await until('transactions to commit again', async () => {
+        const before = committed;
+        await sleep(300);
+        return committed > before + 20 ? true : undefined;
+      });
+      loading = false;
+      await load;
+      expect(failed).toBeGreaterThan(0); // the restarts did hit transactions in flight
+
+      // Every connection of the pool is usable: POOL_SIZE transactions at once, each on its own backend, none
+      // waiting for a connection that will never come back.
+      const pids = await Promise.all(
+        Array.from({ length: POOL_SIZE }, () =>
+          database.db.transaction(async (tx) => {
+            const result = (await tx.execute(sql`select pg_backend_pid() as pid, pg_sleep(0.3)`)) as unknown as { rows: { pid: number }[] };
+            return result.rows[0]!.pid;
+          }),
+        ),
+      );
+      expect(new Set(pids).size).toBe(POOL_SIZE);
+      expect(database.pool!.totalCount).toBeLessThanOrEqual(POOL_SIZE);
+      // A leaked (checked-out) connection makes pool.end() wait for ever: shutdown must finish promptly.
+      const closed = await Promise.race([database.close().then(() => 'closed'), sleep(5_000).then(() => 'hung')]);
+      expect(closed).toBe('closed');
+    } finally {
+      await database.close().catch(() => {});
+      await cluster.destroy();
     }
   });
 });

@@ -114,7 +114,7 @@ describe('POST /feedbacks/', () => {
   });
 
   it('refuses a cancelled (inactive) event', async () => {
-    const { event, attendee } = await pastEventWithAttendee({ isActive: false });
+    const { event, attendee } = await pastEventWithAttendee({ isActive: false, cancelledAt: new Date('2029-01-01T00:00:00Z') });
     const res = await post({ event: event.id, rating: 5 }, attendee.auth);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ event: ['This event has been cancelled.'] });

@@ -37,6 +37,39 @@ const actors = [
   { name: 'staff', headers: staff.auth },
 ];
 
+// The classes of input the red team found 500s with, generated rather than listed, so their neighbours are tried too.
+/** Strings a number parser reads as ±Infinity, NaN, or a number too large for any column. */
+const numericString = fc.oneof(
+  fc.constantFrom('Infinity', '-Infinity', '+Infinity', 'NaN', '-0', '0x10', '1_000', ' 5 '),
+  fc.tuple(fc.integer({ min: -99, max: 99 }), fc.integer({ min: -400, max: 400 })).map(([mantissa, exponent]) => `${mantissa}e${exponent}`),
+  fc.tuple(fc.constantFrom('', '-'), fc.integer({ min: 16, max: 400 })).map(([sign, digits]) => `${sign}${'9'.repeat(digits)}`),
+);
+/** Other spellings of a uuid, which a lenient format check passes and PostgreSQL refuses or reads differently. */
+const uuidSpelling = fc
+  .tuple(fc.uuid(), fc.constantFrom('urn:uuid:%', '{%}', '%'.toUpperCase(), ' %', '% ', '%\n', 'URN:UUID:%'))
+  .map(([uuid, shape]) => (shape === '%' ? uuid.replace(/-/g, '') : shape.replace('%', uuid)));
+/** Calendar edge cases: leap seconds, hour-only offsets, instants past 9999 or before year 1, impossible days. */
+const calendarEdge = fc.oneof(
+  fc.constantFrom(
+    '2030-06-30T23:59:60Z',
+    '2030-06-01T10:00:00+01',
+    '9999-12-31T23:59:59-23:59',
+    '9999-12-31',
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+01:00',
+    '2030-02-29T10:00:00Z',
+    '2030-06-01T24:00:00Z',
+    '+012030-06-01T10:00:00Z',
+    '2030-06-01T10:00:00+24:00',
+  ),
+  fc
+    .tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 61 }))
+    .map(([y, m, d, sec]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T23:59:${String(sec).padStart(2, '0')}Z`),
+  fc.tuple(fc.integer({ min: -30, max: 30 }), fc.integer({ min: 0, max: 99 })).map(([h, min]) => `2030-06-01T10:00:00${h < 0 ? '-' : '+'}${String(Math.abs(h)).padStart(2, '0')}:${String(min).padStart(2, '0')}`),
+);
+/** Arrays nested deep enough to overflow recursive code, as a JSON text to splice into a body. */
+const deepJson = fc.integer({ min: 20, max: 60_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`);
+
 const junkString = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
@@ -65,6 +98,9 @@ const junkString = fc.oneof(
     'EVT-AAAAAAAAAAAA-1',
   ),
   fc.constant('x'.repeat(20_000)),
+  numericString,
+  uuidSpelling,
+  calendarEdge,
 );
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -93,13 +129,17 @@ function fromSchema(schema: JsonSchema | undefined): fc.Arbitrary<unknown> {
     case 'number': {
       const min = typeof schema.minimum === 'number' ? schema.minimum : -10;
       const max = typeof schema.maximum === 'number' ? schema.maximum : 1_000_000;
-      return fc.oneof(fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, 2 ** 31 - 1)) }), fc.constantFrom(min - 1, max + 1));
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, 2 ** 31 - 1)) }) },
+        { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1) },
+        { weight: 1, arbitrary: numericString },
+      );
     }
     case 'boolean':
       return fc.boolean();
     case 'string':
-      if (schema.format === 'uuid') return fc.oneof(fc.constantFrom(...knownIds), fc.uuid());
-      if (schema.format === 'date-time') return isoDate;
+      if (schema.format === 'uuid') return fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.constantFrom(...knownIds), fc.uuid()) }, { weight: 1, arbitrary: uuidSpelling });
+      if (schema.format === 'date-time') return fc.oneof({ weight: 3, arbitrary: isoDate }, { weight: 1, arbitrary: calendarEdge });
       if (schema.format === 'date') return isoDate.map((d) => d.slice(0, 10));
       if (schema.format === 'email') return fc.emailAddress();
       return fc.string({ minLength: Number(schema.minLength ?? 0), maxLength: Math.min(Number(schema.maxLength ?? 40), 60) });
@@ -127,6 +167,13 @@ function bodyFor(op: Operation): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 4, arbitrary: (op.body ? objectFromSchema(op.body) : hostileValue).map((v) => JSON.stringify(v)) },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
+    // A valid-looking body with a deeply nested field it ignores (stack overflow hashing an idempotent body).
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(op.body ? objectFromSchema(op.body) : fc.constant({}), deepJson)
+        .map(([value, deep]) => `${JSON.stringify(value).replace(/}$/, '')}${Object.keys(value as object).length ? ',' : ''}"x":${deep}}`),
+    },
     {
       weight: 1,
       arbitrary: fc.constantFrom(
@@ -186,11 +233,16 @@ describe('hostile input never causes a 5xx or an undeclared response', () => {
         queryFor(op),
         hasBody ? bodyFor(op) : fc.constant(undefined),
         fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain'),
-        async (actor, pathValues, query, body, contentType) => {
+        fc.option(fc.string({ minLength: 1, maxLength: 20 }).filter((key) => /^[\x21-\x7e]+$/.test(key)), { nil: undefined }),
+        async (actor, pathValues, query, body, contentType, idempotencyKey) => {
           const res = await ctx.app.inject({
             method: op.method,
             url: fillPath(op.path, pathValues) + query,
-            headers: { ...actor.headers, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+            headers: {
+              ...actor.headers,
+              ...(body !== undefined ? { 'content-type': contentType } : {}),
+              ...(idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {}),
+            },
             payload: body,
           });
           const problem = check(op, res.statusCode, res.headers['content-type'] as string | undefined, res.body);

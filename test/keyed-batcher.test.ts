@@ -31,21 +31,25 @@ describe('KeyedBatcher', () => {
     expect(sizes).toEqual([1, 3, 3, 1]);
   });
 
-  it('fails only the items whose outcome is an error, and every item of a batch that throws; later batches still run', async () => {
+  it('fails only the items whose outcome is an error; a batch that throws is retried item by item; later batches still run', async () => {
     let call = 0;
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const sizes: number[] = [];
     const batcher = new KeyedBatcher<number, number>(async (_key, claim): Promise<BatchOutcome<number>[]> => {
       const items = claim();
+      sizes.push(items.length);
       call++;
       if (call === 1) await gate; // holds the first batch until the next items are queued
-      if (call === 2) throw new Error('database down');
+      if (items.includes(3)) throw new Error('3 breaks its whole batch');
       return items.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n }));
     });
-    const outcomes = [1, 2, 3].map((n) => batcher.run('k', n).then(String, (e: Error) => e.message));
+    const outcomes = [1, 2, 3, 4].map((n) => batcher.run('k', n).then(String, (e: Error) => e.message));
     openGate();
-    expect(await Promise.all(outcomes)).toEqual(['odd 1', 'database down', 'database down']);
-    await expect(batcher.run('k', 4)).resolves.toBe(4);
+    // 2, 3 and 4 formed one batch, which 3 broke: 2 and 4 are unaffected by it.
+    expect(await Promise.all(outcomes)).toEqual(['odd 1', '2', '3 breaks its whole batch', '4']);
+    expect(sizes).toEqual([1, 3, 1, 1, 1]);
+    await expect(batcher.run('k', 6)).resolves.toBe(6);
     await expect(batcher.run('k', 5)).rejects.toThrow('odd 5');
   });
 

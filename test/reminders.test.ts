@@ -137,7 +137,7 @@ describe('event reminders', () => {
   });
 
   it('are not sent for inactive (cancelled) events', async () => {
-    const { event, registered } = await eventWithRegistrants(10, { isActive: false });
+    const { event, registered } = await eventWithRegistrants(10, { isActive: false, cancelledAt: new Date('2029-01-01T00:00:00Z') });
     await run();
     at(event.dateTime, -HOUR);
     await run();

@@ -129,6 +129,43 @@ export function wrapPglite(client: PGlite, release?: () => Promise<void>): Datab
   };
 }
 
+/**
+ * `db.transaction` for a pool, holding one connection from checkout to release whatever fails. Drizzle's own
+ * (0.45) sends BEGIN before its try/finally, so a BEGIN that fails on a dying connection (PostgreSQL restarting)
+ * never gives the connection back: each such failure leaked one for good, until the pool was empty and shutdown
+ * hung. Here drizzle runs the transaction on the checked-out connection (BEGIN, savepoints for nested ones, COMMIT
+ * or ROLLBACK as usual) and we release it. If the error is not the callback's own (BEGIN, COMMIT or ROLLBACK
+ * failed), the connection's state is unknown, so it is destroyed rather than handed to the next request.
+ */
+function poolTransaction(pool: pg.Pool): Db['transaction'] {
+  // A drizzle handle per connection: building one reads the whole schema, so it is made once and reused.
+  const handles = new WeakMap<pg.PoolClient, Db>();
+  return (async (run, config) => {
+    const client = await pool.connect();
+    let handle = handles.get(client);
+    if (!handle) handles.set(client, (handle = drizzlePg(client, { schema }) as unknown as Db));
+    let callbackError: unknown = NO_ERROR;
+    let broken: Error | undefined;
+    try {
+      return await handle.transaction(async (tx) => {
+        try {
+          return await run(tx);
+        } catch (err) {
+          callbackError = err;
+          throw err;
+        }
+      }, config);
+    } catch (err) {
+      // Drizzle rethrows the callback's error once ROLLBACK succeeded; any other error came from the connection.
+      if (err !== callbackError) broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }) as Db['transaction'];
+}
+const NO_ERROR = Symbol('no error');
+
 export function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
   // A client losing its server (restart, failover) must not crash the process. The pool handles idle clients;
@@ -137,6 +174,7 @@ export function openPostgres(url: string, poolSize = 10): Database {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  db.transaction = poolTransaction(pool);
   return {
     db,
     kind: 'postgres',

@@ -84,7 +84,13 @@ export const events = pgTable(
     /** Number of waitlisted orders, maintained like registered_count. */
     waitlistCount: integer('waitlist_count').notNull().default(0),
     sellsOffSoonThreshold: integer('event_ticket_sells_off_soon').notNull().default(0),
+    /**
+     * Published: listed and open to registration. False hides the event from everyone but its organizer and
+     * staff (unpublished, or cancelled when cancelled_at is set); its registrations stay as they are.
+     */
     isActive: boolean('is_active').notNull().default(true),
+    /** Set once when the organizer cancels (DELETE): final, and is_active is false from then on. */
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     isRecurring: boolean('is_recurring').notNull().default(false),
     organizerId: uuid('organizer_id')
       .notNull()
@@ -101,7 +107,10 @@ export const events = pgTable(
     check('events_waitlist_nonnegative', sql`${t.waitlistCount} >= 0`),
     check('events_threshold_range', sql`${t.sellsOffSoonThreshold} >= 0 AND ${t.sellsOffSoonThreshold} <= ${t.capacity}`),
     check('events_end_after_start', sql`${t.endTime} IS NULL OR ${t.endTime} > ${t.dateTime}`),
+    check('events_cancelled_unpublished', sql`${t.cancelledAt} IS NULL OR NOT ${t.isActive}`),
     index('events_active_date_idx').on(t.isActive, t.dateTime),
+    // Reminders and feedback requests go to every event that still takes place, published or not.
+    index('events_not_cancelled_date_idx').on(t.dateTime).where(sql`${t.cancelledAt} IS NULL`),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
     // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent

@@ -20,7 +20,11 @@ export type ClaimItems<I> = () => I[];
  *
  * `processBatch` decides when the batch is formed by calling `claim`: a batch that must first wait for something
  * (a row lock held by another process) claims after that wait, so whatever arrived during it joins this batch
- * instead of waiting for a whole extra turn. A batch that throws fails every item in it with that error.
+ * instead of waiting for a whole extra turn.
+ *
+ * Nothing one caller sends may fail another caller's request: a batch of several items that throws (rolled back
+ * as a whole) is split, and each of its items is processed again alone, so an error reaches only the item that
+ * causes it. A batch of one that throws fails its item with that error.
  */
 export class KeyedBatcher<I, R> {
   private readonly queues = new Map<string, Waiting<I, R>[]>();
@@ -49,18 +53,34 @@ export class KeyedBatcher<I, R> {
       const claim = () => (batch ??= queue.splice(0, this.maxBatch)).map((w) => w.item);
       try {
         const outcomes = await this.processBatch(key, claim);
-        if (!batch) throw new Error('processBatch returned without claiming its items');
-        batch.forEach((waiting, i) => {
-          const outcome = outcomes[i];
-          if (!outcome) waiting.reject(new Error('batch returned no outcome for an item'));
-          else if (outcome.ok) waiting.resolve(outcome.value);
-          else waiting.reject(outcome.error);
-        });
+        this.settle(batch, outcomes);
       } catch (error) {
-        // Fails what the batch claimed or, if it failed before claiming, what it would have claimed.
-        for (const waiting of batch ?? queue.splice(0, this.maxBatch)) waiting.reject(error);
+        // What the batch claimed or, if it failed before claiming, what it would have claimed.
+        const failed = batch ?? queue.splice(0, this.maxBatch);
+        if (failed.length === 1) failed[0]!.reject(error);
+        else for (const waiting of failed) await this.runAlone(key, waiting);
       }
     }
     this.queues.delete(key);
+  }
+
+  private async runAlone(key: string, waiting: Waiting<I, R>): Promise<void> {
+    let batch: Waiting<I, R>[] | undefined;
+    try {
+      const outcomes = await this.processBatch(key, () => (batch ??= [waiting]).map((w) => w.item));
+      this.settle(batch, outcomes);
+    } catch (error) {
+      waiting.reject(error);
+    }
+  }
+
+  private settle(batch: Waiting<I, R>[] | undefined, outcomes: BatchOutcome<R>[]): void {
+    if (!batch) throw new Error('processBatch returned without claiming its items');
+    batch.forEach((waiting, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) waiting.reject(new Error('batch returned no outcome for an item'));
+      else if (outcome.ok) waiting.resolve(outcome.value);
+      else waiting.reject(outcome.error);
+    });
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { ValidationError, notFound } from './errors.js';
+import { linkBase } from './public-url.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -42,7 +43,8 @@ export function pageWindow(query: { page?: number; page_size?: number }): PageWi
 }
 
 function pageUrl(request: FastifyRequest, page: number): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const base = linkBase(request);
+  const url = new URL(`${base}${request.url}`);
   if (page === 1) url.searchParams.delete('page');
   else url.searchParams.set('page', String(page));
   return url.toString();

@@ -97,23 +97,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 const NULL_CHARACTER_MESSAGE = 'Null characters are not allowed.';
+/** Deeper than any request of this API needs; deeper values would overflow recursive code (hashing, logging). */
+export const MAX_JSON_DEPTH = 32;
+const TOO_DEEP_MESSAGE = `JSON nested more than ${MAX_JSON_DEPTH} levels deep is not accepted.`;
 
 /**
- * Where a NUL character hides in a request part, as a field path (`title`, `tags.0`), or undefined when there is
- * none. PostgreSQL text cannot hold U+0000, so such a value would fail in the database as a 500; the reference
- * framework rejects it up front with the same message on every string field.
+ * What makes a request part unusable before validation: the field path (`title`, `tags.0`) of a NUL character,
+ * which PostgreSQL text cannot hold (the reference framework rejects it up front with the same message on every
+ * string field), or nesting deeper than MAX_JSON_DEPTH. Undefined when there is neither.
  */
-export function nullCharacterPath(value: unknown): string | undefined {
+export function unstorableValue(value: unknown): { field: string; message: string } | undefined {
   // Iterative: a hostile body may nest thousands of levels deep, which recursion would not survive.
-  const pending: Array<[unknown, string]> = [[value, '']];
+  const pending: Array<[unknown, string, number]> = [[value, '', 0]];
   while (pending.length) {
-    const [current, path] = pending.pop()!;
+    const [current, path, depth] = pending.pop()!;
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path || 'non_field_errors';
+      if (current.includes('\u0000')) return { field: path || 'non_field_errors', message: NULL_CHARACTER_MESSAGE };
     } else if (current !== null && typeof current === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return { field: 'non_field_errors', message: TOO_DEEP_MESSAGE };
       for (const [key, inner] of Object.entries(current)) {
-        if (key.includes('\u0000')) return path || 'non_field_errors';
-        pending.push([inner, path ? `${path}.${key}` : key]);
+        if (key.includes('\u0000')) return { field: path || 'non_field_errors', message: NULL_CHARACTER_MESSAGE };
+        pending.push([inner, path ? `${path}.${key}` : key, depth + 1]);
       }
     }
   }
@@ -123,11 +127,11 @@ export function nullCharacterPath(value: unknown): string | undefined {
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   // Before schema validation, so every route gets it without declaring a pattern on each string.
   app.addHook('preValidation', async (request, reply) => {
-    if (nullCharacterPath(request.params)) {
+    if (unstorableValue(request.params)) {
       return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
     }
-    const field = nullCharacterPath(request.query) ?? nullCharacterPath(request.body);
-    if (field) return reply.code(400).send({ [field]: [NULL_CHARACTER_MESSAGE] });
+    const problem = unstorableValue(request.query) ?? unstorableValue(request.body);
+    if (problem) return reply.code(400).send({ [problem.field]: [problem.message] });
   });
 
   app.setNotFoundHandler((request, reply) => {

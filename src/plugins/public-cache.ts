@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
+import { linkBase } from '../lib/public-url.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,11 +20,18 @@ interface CachedResponse {
 /**
  * Micro-cache for public pages: a hot event page or listing is read thousands of times a second and changes far
  * less often. Only anonymous requests are cached (no Authorization header), so nothing that depends on who asks
- * is ever shared; only 200 answers; keyed by the full URL, query string included. Any successful write through
+ * is ever shared; only 200 answers; keyed by the full URL, query string included, and the base of the links the
+ * page holds (see linkBase: never a Host the client made up). Any successful write through
  * this process empties the cache, so a client sees its own change at once; writes through other processes show
  * within the TTL plus one rebuild. Seat counts shown may lag by that much; the seats themselves are only ever decided under the
  * event's row lock.
  */
+/**
+ * How long past its lifetime a page may still be answered while its successor is built in the background. A
+ * page older than lifetime + grace is never answered: the request builds (or waits for) a fresh one instead, so
+ * after a quiet spell nobody gets a page of any age.
+ */
+export const STALE_GRACE_MS = 1_000;
 /** How long a request waits for another one already building the same page before building it itself. */
 const FOLLOW_TIMEOUT_MS = 5_000;
 const REFRESH_HEADER = 'x-public-cache-refresh';
@@ -55,6 +63,7 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
   let generation = 0;
   const leaders = new WeakMap<FastifyRequest, { url: string; generation: number; page?: CachedResponse }>();
 
+  const cacheKey = (request: FastifyRequest) => `${linkBase(request)} ${request.url}`;
   const cacheable = (request: FastifyRequest) =>
     request.method === 'GET' && request.routeOptions.config.publicCache === true && !request.headers.authorization;
   const send = (reply: FastifyReply, page: CachedResponse) =>
@@ -70,10 +79,12 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
     building.set(url, entry);
     return entry;
   };
-  const refreshInBackground = (url: string) => {
+  // The rebuild asks with the Host of the request it stands in for, so its links and its cache key come out the same
+  // (behind a proxy, set PUBLIC_URL: links and keys then never depend on the request).
+  const refreshInBackground = (request: FastifyRequest, url: string) => {
     const entry = startBuilding(url);
     void app
-      .inject({ method: 'GET', url, headers: { [REFRESH_HEADER]: refreshToken } })
+      .inject({ method: 'GET', url: request.url, headers: { host: request.headers.host ?? 'localhost', [REFRESH_HEADER]: refreshToken } })
       .catch((err: unknown) => app.log.warn({ err, url }, 'public cache refresh failed'))
       .finally(() => {
         // Normally released when the rebuild's response is sent; this covers a rebuild that never got that far.
@@ -86,15 +97,16 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!cacheable(request)) return;
-    const url = request.url;
+    const url = cacheKey(request);
     if (request.headers[REFRESH_HEADER] === refreshToken) {
       leaders.set(request, { url, generation });
       return;
     }
     const page = cache.get(url);
-    if (page) {
+    const remaining = page ? cache.getRemainingTTL(url) : 0;
+    if (page && remaining > -STALE_GRACE_MS) {
       // Expired: answered from the old copy all the same, while one background request builds the new one.
-      if (cache.getRemainingTTL(url) <= 0 && !building.has(url)) refreshInBackground(url);
+      if (remaining <= 0 && !building.has(url)) refreshInBackground(request, url);
       return send(reply, page);
     }
     const inProgress = building.get(url);

@@ -124,7 +124,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security: bearer,
         summary: method === 'PUT' ? 'Replace your profile' : 'Update part of your profile',
-        description: '`id`, `is_staff`, `is_active` and `date_joined` are read-only and ignored if sent.',
+        description:
+          '`id`, `is_staff`, `is_active` and `date_joined` are read-only and ignored if sent. `email` may be left out ' +
+          '(PUT too); a new address needs `current_password` (400 on `current_password` without it or when wrong).',
         body: method === 'PUT' ? ProfileReplaceBody : ProfileUpdateBody,
         response: { 200: User, ...errorResponses(400, 401) },
       },

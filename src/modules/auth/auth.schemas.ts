@@ -48,16 +48,22 @@ export const LoginBody = Type.Object(
 export const TokenPair = Type.Object({ access: Type.String(), refresh: Type.String() });
 export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 4096 }) });
 
+const CurrentPassword = Type.String({ minLength: 1, maxLength: 4096, description: 'Required only to change `email`.' });
 export const ProfileUpdateBody = Type.Object({
   email: Type.Optional(Email),
   username: Type.Optional(Username),
   is_organizer: Type.Optional(Type.Boolean()),
+  current_password: Type.Optional(CurrentPassword),
 });
-/** PUT replaces the editable fields, so it needs them all. */
+/**
+ * PUT replaces the editable fields. As in the reference, where `email` is read-only on the profile, a PUT without
+ * it is whole; sent, it changes the address (with `current_password`).
+ */
 export const ProfileReplaceBody = Type.Object({
-  email: Email,
+  email: Type.Optional(Email),
   username: Username,
   is_organizer: Type.Optional(Type.Boolean()),
+  current_password: Type.Optional(CurrentPassword),
 });
 
 export const PasswordChangeBody = Type.Object({

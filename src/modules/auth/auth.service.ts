@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
@@ -50,8 +50,18 @@ function sharedLimiter(pool: pg.Pool | undefined, keyPrefix: string, points: num
 }
 
 /**
- * Counts failed logins per account and per client IP; only failures count, so a user who types the password
- * right is never slowed.
+ * The key failed logins are counted under: the account's id when the email or username names one, so both ways
+ * of naming it share one count; otherwise a hash of what was typed (lower case). Either is short and fixed in
+ * length, so it always fits the rate_limits table (a long email once overflowed the key column, and the
+ * failure was then counted where it was never read).
+ */
+export function loginAccountKey(user: { id: string } | undefined, identifier: string): string {
+  return user ? `user:${user.id}` : `name:${createHash('sha256').update(identifier.toLowerCase()).digest('hex')}`;
+}
+
+/**
+ * Counts failed logins per account (see loginAccountKey) and per client IP; only failures count, so a user who
+ * types the password right is never slowed.
  */
 export class LoginThrottle {
   private readonly perAccount: RateLimiterAbstract;
@@ -67,7 +77,7 @@ export class LoginThrottle {
 
   async assertAllowed(account: string, ip: string): Promise<void> {
     if (!this.config.rateLimitsEnabled) return;
-    const [byAccount, byIp] = await Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]);
+    const [byAccount, byIp] = await Promise.all([this.perAccount.get(account), this.perIp.get(ip)]);
     for (const [state, limit] of [
       [byAccount, this.config.loginFailuresPerAccount],
       [byIp, this.config.loginFailuresPerIp],
@@ -79,14 +89,14 @@ export class LoginThrottle {
   async recordFailure(account: string, ip: string): Promise<void> {
     if (!this.config.rateLimitsEnabled) return;
     await Promise.all([
-      this.perAccount.consume(account.toLowerCase()).catch((res: RateLimiterRes) => res),
+      this.perAccount.consume(account).catch((res: RateLimiterRes) => res),
       this.perIp.consume(ip).catch((res: RateLimiterRes) => res),
     ]);
   }
 
   async recordSuccess(account: string): Promise<void> {
     if (!this.config.rateLimitsEnabled) return;
-    await this.perAccount.delete(account.toLowerCase());
+    await this.perAccount.delete(account);
   }
 }
 
@@ -152,15 +162,16 @@ export async function login(
   input: { identifier: string; password: string; ip: string },
   now: Date,
 ): Promise<TokenPair> {
-  await throttle.assertAllowed(input.identifier, input.ip);
   const user = await usersRepo.findUserByLogin(db, input.identifier);
+  const account = loginAccountKey(user, input.identifier);
+  await throttle.assertAllowed(account, input.ip);
   // Verify against a dummy hash when there is no such user, so response time does not reveal which emails exist.
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await timingSafeDummyHash()), input.password);
   if (!user || !passwordOk || !user.isActive) {
-    await throttle.recordFailure(input.identifier, input.ip);
+    await throttle.recordFailure(account, input.ip);
     throw invalidCredentials();
   }
-  await throttle.recordSuccess(input.identifier);
+  await throttle.recordSuccess(account);
   return issuePair(db, tokens, user.id, now, randomUUID());
 }
 

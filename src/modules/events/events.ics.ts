@@ -52,7 +52,7 @@ export function eventCalendar(event: EventRow, now: Date): string {
     `SUMMARY:${icsText(event.title)}`,
     ...(event.description ? [`DESCRIPTION:${icsText(event.description)}`] : []),
     `LOCATION:${icsText(event.location)}`,
-    `STATUS:${event.isActive ? 'CONFIRMED' : 'CANCELLED'}`,
+    `STATUS:${event.cancelledAt ? 'CANCELLED' : 'CONFIRMED'}`,
     'END:VEVENT',
     'END:VCALENDAR',
   ];

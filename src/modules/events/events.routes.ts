@@ -25,6 +25,7 @@ export function toEventResponse(row: EventRow): Event {
     is_selling_out_soon: row.sellsOffSoonThreshold > 0 && ticketsRemaining > 0 && ticketsRemaining <= row.sellsOffSoonThreshold,
     is_sold_out: ticketsRemaining === 0,
     is_active: row.isActive,
+    status: events.eventStatus(row),
     is_recurring: row.isRecurring,
     organizer: row.organizerId,
     category: row.categoryId,

@@ -4,6 +4,9 @@ import { DateTime, Uuid } from '../../lib/schemas.js';
 
 export const MAX_CAPACITY = 1_000_000;
 
+export const eventStatuses = ['published', 'unpublished', 'cancelled'] as const;
+export type EventStatus = (typeof eventStatuses)[number];
+
 /** `null` allowed beside the type; one clean error message per field, unlike an anyOf with Type.Null(). */
 const Nullable = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 
@@ -21,7 +24,14 @@ export const Event = Type.Object({
   tickets_remaining: Type.Integer(),
   is_selling_out_soon: Type.Boolean({ description: 'Threshold set and 0 < tickets_remaining <= threshold.' }),
   is_sold_out: Type.Boolean(),
-  is_active: Type.Boolean({ description: 'False once the organizer cancelled the event.' }),
+  is_active: Type.Boolean({ description: 'True while the event is published; false when unpublished or cancelled.' }),
+  status: Type.Unsafe<EventStatus>({
+    type: 'string',
+    enum: [...eventStatuses],
+    description:
+      '`published` (listed, open to registration), `unpublished` (hidden from everyone but its organizer and staff, ' +
+      'registration closed, registrations kept) or `cancelled` (final: registrations cancelled, attendees told).',
+  }),
   is_recurring: Type.Boolean(),
   organizer: Uuid(),
   category: Type.Union([Uuid(), Type.Null()]),
@@ -50,9 +60,16 @@ const editable = {
   event_ticket_sells_off_soon: Type.Optional(Threshold),
   category: Type.Optional(CategoryId),
   is_recurring: Type.Optional(Type.Boolean()),
+  is_active: Type.Optional(
+    Type.Boolean({
+      description:
+        'false unpublishes the event (hidden, registration closed, registrations kept), true publishes it again. ' +
+        'A cancelled event cannot be published again (409). Default on creation: true.',
+    }),
+  ),
 };
 
-const readOnlyNote = '`organizer` is always the caller; `is_active`, counts and ratings are read-only and ignored if sent.';
+const readOnlyNote = '`organizer` is always the caller; `status`, counts and ratings are read-only and ignored if sent.';
 export const EventCreateBody = Type.Object(editable, { description: readOnlyNote });
 /** PUT needs the required fields; optional ones left out keep their value. */
 export const EventReplaceBody = EventCreateBody;

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import { isStorableInstant } from '../../lib/validation.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
@@ -8,7 +9,7 @@ import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
-import type { EventChanges, EventInput, EventListQuery, Ordering } from './events.schemas.js';
+import type { EventChanges, EventInput, EventListQuery, EventStatus, Ordering } from './events.schemas.js';
 
 export type { EventRow };
 
@@ -18,7 +19,15 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const isManager = (actor: AuthUser | null, event: EventRow) =>
   actor !== null && (actor.isStaff || actor.id === event.organizerId);
 
-/** A cancelled event is history its organizer and staff still see; for everyone else it does not exist. */
+/** The event's state, as the API reports it in `status`. */
+export function eventStatus(event: Pick<EventRow, 'isActive' | 'cancelledAt'>): EventStatus {
+  if (event.cancelledAt) return 'cancelled';
+  return event.isActive ? 'published' : 'unpublished';
+}
+
+/**
+ * An unpublished or cancelled event is seen by its organizer and staff only; for everyone else it does not exist.
+ */
 function assertVisible(actor: AuthUser | null, event: EventRow | undefined): asserts event is EventRow {
   if (!event || (!event.isActive && !isManager(actor, event))) throw notFound();
 }
@@ -78,6 +87,7 @@ export async function createEvent(db: Db, actor: AuthUser, input: EventInput, no
     sellsOffSoonThreshold: next.threshold,
     categoryId: input.category ?? null,
     isRecurring: input.is_recurring ?? false,
+    isActive: input.is_active ?? true,
     organizerId: actor.id,
     createdAt: now,
     updatedAt: now,
@@ -93,7 +103,10 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
     const event = await repo.lockEventById(tx, id);
     assertVisible(actor, event);
     if (!isManager(actor, event)) throw forbidden();
-    if (!event.isActive) throw new ApiError(409, 'A cancelled event cannot be edited.', 'event_cancelled');
+    if (event.cancelledAt) {
+      const detail = changes.is_active ? 'A cancelled event cannot be published again.' : 'A cancelled event cannot be edited.';
+      throw new ApiError(409, detail, 'event_cancelled');
+    }
 
     const next: EventFields = {
       dateTime: changes.date_time !== undefined ? new Date(changes.date_time) : event.dateTime,
@@ -124,6 +137,7 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       sellsOffSoonThreshold: next.threshold,
       categoryId: changes.category,
       isRecurring: changes.is_recurring,
+      isActive: changes.is_active,
       updatedAt: now,
     });
     await notifyEventChanged(
@@ -141,18 +155,18 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
 }
 
 /**
- * DELETE cancels instead of erasing: the event becomes inactive and stays visible to its organizer, staff and
- * (through their registrations) its registrants. Cancelling a cancelled event changes nothing.
+ * DELETE cancels instead of erasing: the event becomes cancelled for good (unlike unpublishing) and stays visible
+ * to its organizer, staff and (through their registrations) its registrants. Cancelling twice changes nothing.
  */
 export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const event = await repo.lockEventById(tx, id);
     assertVisible(actor, event);
     if (!isManager(actor, event)) throw forbidden();
-    if (!event.isActive) return;
+    if (event.cancelledAt) return;
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
     await cancelAllForEvent(tx, id, now);
-    await repo.updateEventRow(tx, id, { isActive: false, updatedAt: now });
+    await repo.updateEventRow(tx, id, { isActive: false, cancelledAt: now, updatedAt: now });
   });
 }
 
@@ -179,7 +193,7 @@ export function parseDateFilter(field: string, raw: string): { at: Date; isDay: 
   if (/^[+-]\d{4}$/.test(offset)) offset = `${offset.slice(0, 3)}:${offset.slice(3)}`;
   const [hours, minutes] = dateTime![4]!.split(':').map(Number) as [number, number];
   const at = new Date(`${parts[1]}-${parts[2]}-${parts[3]}T${dateTime![4]}${offset}`);
-  if (hours > 23 || minutes > 59 || Number.isNaN(at.getTime())) throw ValidationError.field(field, INVALID_DATE);
+  if (hours > 23 || minutes > 59 || !isStorableInstant(at)) throw ValidationError.field(field, INVALID_DATE);
   return { at, isDay: false };
 }
 
@@ -196,8 +210,10 @@ async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<Ev
     if (query.date_from !== undefined && at < parseDateFilter('date_from', query.date_from).at) {
       throw ValidationError.field('date_to', 'Must not be before date_from.');
     }
-    if (isDay) filter.toExclusive = new Date(at.getTime() + DAY_MS);
-    else filter.toInclusive = at;
+    // The day after 9999-12-31 is past every instant an event can have: no upper bound at all.
+    const dayAfter = new Date(at.getTime() + DAY_MS);
+    if (!isDay) filter.toInclusive = at;
+    else if (isStorableInstant(dayAfter)) filter.toExclusive = dayAfter;
   }
   if (query.search?.trim()) filter.search = query.search.trim();
   if (query.location?.trim()) filter.location = query.location.trim();

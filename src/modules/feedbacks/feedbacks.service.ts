@@ -35,7 +35,7 @@ export async function createFeedback(
     return await db.transaction(async (tx) => {
       const event = await repo.findEvent(tx, input.event);
       if (!event) throw ValidationError.field('event', `Invalid pk "${input.event}" - object does not exist.`);
-      if (!event.isActive) throw ValidationError.field('event', 'This event has been cancelled.');
+      if (event.cancelledAt) throw ValidationError.field('event', 'This event has been cancelled.');
       if (!(await repo.hasRegisteredRegistration(tx, userId, event.id))) throw notRegistered();
       const opensAt = event.endTime ?? event.dateTime;
       if (now.getTime() < opensAt.getTime()) {

@@ -21,13 +21,13 @@ type Built = { content: MailContent; attachments: Attachments } | { dropped: str
  * a permanent answer (5xx, e.g. an unknown mailbox) is recorded with the server's words.
  */
 export function emailChannel(options: {
-  config: Pick<Config, 'publicUrl' | 'mailFrom'>;
+  config: Pick<Config, 'mailBaseUrl' | 'mailFrom'>;
   transport: MailTransport;
   signer: LinkSigner;
   log?: FastifyBaseLogger;
 }): OutboxChannel {
   const { config, transport, signer, log } = options;
-  const base = config.publicUrl;
+  const base = config.mailBaseUrl;
   const links: Links = {
     event: (id) => `${base}/events/${id}/`,
     feedback: (id) => `${base}/events/${id}/`,

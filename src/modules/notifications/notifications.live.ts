@@ -1,3 +1,4 @@
+import { ApiError } from '../../lib/errors.js';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import type { Database } from '../../db/client.js';
@@ -39,6 +40,8 @@ export class NotificationHub {
   constructor(
     private readonly database: Database,
     private readonly log: FastifyBaseLogger,
+    /** Streams one user may hold open in this process; one more is refused (429) until one closes. */
+    private readonly maxPerUser = Number.POSITIVE_INFINITY,
   ) {}
 
   get subscriberCount(): number {
@@ -51,6 +54,12 @@ export class NotificationHub {
   async subscribe(subscriber: LiveSubscriber): Promise<() => void> {
     if (this.closed) throw new Error('The notification hub is closed.');
     let set = this.subscribers.get(subscriber.userId);
+    // One user's streams cost every other user latency (each holds a socket, a heartbeat and a fan-out slot), so
+    // they are capped. The new one is refused rather than the oldest closed: a closed EventSource reconnects by
+    // itself, and two tabs over the cap would then take turns closing each other for ever.
+    if (set && set.size >= this.maxPerUser) {
+      throw new ApiError(429, `You already have ${this.maxPerUser} notification streams open; close one first.`, 'too_many_streams');
+    }
     if (!set) this.subscribers.set(subscriber.userId, (set = new Set()));
     set.add(subscriber);
     const unsubscribe = () => {

@@ -32,7 +32,7 @@ const security = [{ bearerAuth: [] }];
 const invalidTicket = () => new ApiError(401, 'Stream ticket is invalid, expired or already used.', 'invalid_stream_ticket');
 
 const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const hub = new NotificationHub(app.database, app.log);
+  const hub = new NotificationHub(app.database, app.log, app.config.maxStreamsPerUser);
   app.decorate('notificationHub', hub);
   // Open streams never finish on their own; end them before the server waits for in-flight requests.
   app.addHook('preClose', async () => hub.close());
@@ -160,18 +160,23 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Authenticate with the Bearer header or `?ticket=` (see POST /notifications/stream-ticket/). Each new ' +
           'notification arrives as `event: notification` with the notification as JSON in `data:` and a sortable ' +
           '`id:`; comment lines are heartbeats. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive ' +
-          'what you missed first.',
+          'what you missed first. One user may hold `MAX_STREAMS_PER_USER` streams (default 5) open on one server ' +
+          'process; one more is refused with 429 `too_many_streams`.',
         querystring: StreamQuery,
         response: {
           200: {
             description: 'text/event-stream: `id: <ms>-<uuid>`, `event: notification`, `data: <Notification JSON>`.',
             content: { 'text/event-stream': { schema: Type.String() } },
           },
-          ...errorResponses(400, 401),
+          ...errorResponses(400, 401, 429),
         },
       },
     },
     async (request, reply) => {
+      // HEAD gets the headers a stream would start with, and no stream: nothing would ever be read from it.
+      if (request.method === 'HEAD') {
+        return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
+      }
       const header = request.headers['last-event-id'];
       const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
       await serveNotificationStream(request, reply, {

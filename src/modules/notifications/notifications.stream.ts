@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
+import { isStorableInstant } from '../../lib/validation.js';
 import type { NotificationHub } from './notifications.live.js';
 import { toNotificationResponse } from './notifications.schemas.js';
 import { notificationsAfter, type NotificationRow } from './notifications.service.js';
@@ -24,7 +25,9 @@ export function parseStreamEventId(value: string | undefined): StreamPosition | 
   const match = value ? EVENT_ID.exec(value.trim()) : null;
   if (!match) return undefined;
   const createdAt = new Date(Number(match[1]));
-  return Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id: match[2]!.toLowerCase() };
+  // A position past the year 9999 (15 digits allow one) names no notification and is not a timestamp the
+  // database can compare with: treated as not one of ours, like any other id we did not write.
+  return isStorableInstant(createdAt) ? { createdAt, id: match[2]!.toLowerCase() } : undefined;
 }
 
 function after(a: StreamPosition, b: StreamPosition): boolean {

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events, jobs } from '../../db/schema.js';
 
@@ -9,8 +9,9 @@ const jobKeyFor = (kind: string) => sql`${kind} || ':' || ${events.id}::text`;
 const noJobYet = (kind: string) => sql`NOT EXISTS (SELECT 1 FROM ${jobs} WHERE ${jobs.key} = ${jobKeyFor(kind)})`;
 
 /**
- * Active events starting within `leadMs` from now that have no reminder job yet. Reads the
- * (is_active, date_time) index range, so it stays cheap however many events lie further ahead.
+ * Events not cancelled (published or not: an unpublished event still takes place) starting within `leadMs` from
+ * now that have no reminder job yet. Reads the partial date_time index of events not cancelled, so it stays cheap
+ * however many events lie further ahead.
  */
 export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number, limit: number) {
   return db
@@ -18,7 +19,7 @@ export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number
     .from(events)
     .where(
       and(
-        eq(events.isActive, true),
+        isNull(events.cancelledAt),
         gt(events.dateTime, now),
         lte(events.dateTime, new Date(now.getTime() + leadMs)),
         noJobYet('event_reminder'),
@@ -28,7 +29,7 @@ export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number
 }
 
 /**
- * Active events that started within `lookbackMs` and have ended (end_time, or date_time + `defaultDurationMs`
+ * Events not cancelled that started within `lookbackMs` and have ended (end_time, or date_time + `defaultDurationMs`
  * when it has none), without a feedback-request job yet.
  */
 export async function findEventsDueForFeedbackRequest(
@@ -44,7 +45,7 @@ export async function findEventsDueForFeedbackRequest(
     .from(events)
     .where(
       and(
-        eq(events.isActive, true),
+        isNull(events.cancelledAt),
         lte(events.dateTime, now),
         gt(events.dateTime, new Date(now.getTime() - lookbackMs)),
         sql`${endsAt} <= ${now.toISOString()}::timestamptz`,

@@ -75,7 +75,7 @@ export function reminderJobHandlers(settings: ReminderSettings): Record<string, 
   return {
     event_reminder: async (tx, job, now) => {
       const event = await repo.findEventForJob(tx, eventIdOf(job.payload));
-      if (!event || !event.isActive) return 'discard';
+      if (!event || event.cancelledAt) return 'discard';
       if (event.dateTime.getTime() <= now.getTime()) return 'dropped';
       if (event.dateTime.getTime() - leadMs > now.getTime()) return 'discard';
       await notifyRegisteredOnce(tx, event.id, 'event_reminder', reminderMessage(event), now);
@@ -83,7 +83,7 @@ export function reminderJobHandlers(settings: ReminderSettings): Record<string, 
     },
     feedback_request: async (tx, job, now) => {
       const event = await repo.findEventForJob(tx, eventIdOf(job.payload));
-      if (!event || !event.isActive) return 'discard';
+      if (!event || event.cancelledAt) return 'discard';
       if (endsAt(event).getTime() > now.getTime()) return 'discard';
       await notifyRegisteredOnce(tx, event.id, 'feedback_request', feedbackRequestMessage(event), now);
       return 'done';

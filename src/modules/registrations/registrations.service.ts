@@ -163,7 +163,9 @@ export async function registerOrders(
   }
   const { event, holders: liveStatus } = locked;
   if (!event.isActive) {
-    const error = badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    const error = event.cancelledAt
+      ? badRequest('This event has been cancelled; registration is closed.', 'event_inactive')
+      : badRequest('This event is not published; registration is closed.', 'event_inactive');
     return orders.map(() => ({ ok: false, error }));
   }
   const outcomes: BatchOutcome<RegistrationWithTickets>[] = [];
@@ -258,7 +260,7 @@ function alreadyRegistered(status: RegistrationStatus): ApiError {
  */
 export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promise<RegistrationRow[]> {
   const event = await repo.lockEvent(tx, eventId);
-  if (!event || !event.isActive) return [];
+  if (!event || event.cancelledAt) return [];
   let free = event.capacity - event.registeredCount;
   if (free <= 0 || event.waitlistCount === 0) return [];
   const promoted: RegistrationRow[] = [];

@@ -92,6 +92,26 @@ export interface ProfileChanges {
   email?: string;
   username?: string;
   is_organizer?: boolean;
+  /** Needed only to change the email address. */
+  current_password?: string;
+}
+
+/**
+ * The email address is the account's identity (login, and where a password reset would go): changing it needs the
+ * current password, so a stolen access token alone cannot take the account over. Sending the current address
+ * back (a client echoing the profile it read) is not a change.
+ */
+async function assertMayChangeEmail(db: Db, userId: string, changes: ProfileChanges): Promise<void> {
+  if (changes.email === undefined) return;
+  const current = await repo.findUserById(db, userId);
+  if (!current) throw notFound();
+  if (changes.email.toLowerCase() === current.email.toLowerCase()) return;
+  if (changes.current_password === undefined) {
+    throw ValidationError.field('current_password', 'Your current password is required to change your email address.');
+  }
+  if (!(await verifyPassword(current.passwordHash, changes.current_password))) {
+    throw ValidationError.field('current_password', 'Your password was entered incorrectly. Please enter it again.');
+  }
 }
 
 /** The link that proves an address, mailed at sign-up and whenever the address changes. */
@@ -101,6 +121,7 @@ export async function queueVerificationMail(db: Db, user: Pick<UserRow, 'id' | '
 
 export async function updateProfile(db: Db, userId: string, changes: ProfileChanges, now: Date): Promise<UserRow> {
   await assertIdentityFree(db, changes, userId);
+  await assertMayChangeEmail(db, userId, changes);
   const current = await repo.findUserById(db, userId);
   if (!current) throw notFound();
   const emailChanged = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
