@@ -46,7 +46,7 @@ describe('registration mails through a real SMTP server', () => {
     expect(parsed.text).toContain('with 2 seats');
     expect(parsed.text).toContain('Thursday, 14 March 2030 at 09:30 UTC');
     for (const code of codes) expect(parsed.text).toContain(code);
-    expect(parsed.html).toContain(`https://tickets.example.test/events/${event.id}/`);
+    expect(parsed.html).toContain(`https://tickets.example.test/app/events/${event.id}`);
 
     const images = qrImages(parsed.attachments);
     expect(images.map((a) => decodeQr(a.content)).sort()).toEqual([...codes].sort());
