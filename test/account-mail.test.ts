@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { DEFAULT_PASSWORD, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, DEFAULT_PASSWORD, registerFor, type TestUser } from './helpers/factories.js';
 import { buildMailTestApp, type MailContext } from './helpers/mail.js';
-import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: MailContext;
 beforeAll(async () => {

@@ -6,10 +6,8 @@ import { registerOrders } from '../src/modules/registrations/registrations.servi
 import { deliverDue } from '../src/modules/outbox/outbox.service.js';
 import { createMailTransport } from '../src/modules/mail/mail.transport.js';
 import { emailChannel } from '../src/modules/mail/mail.channel.js';
-import { createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, registerFor, type TestUser } from './helpers/factories.js';
 import { buildMailTestApp, decodeQr, outboxRows, qrImages, rawHeader, type MailContext } from './helpers/mail.js';
-import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: MailContext;
 let organizer: TestUser;

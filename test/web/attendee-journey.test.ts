@@ -2,8 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { registrations, tickets } from '../../src/db/schema.js';
 import { expectAccessible, logInThroughForm, newPage, readQrCode, useServerAndBrowser } from '../helpers/browser.js';
-import { createCategory, createEvent } from '../helpers/events-factories.js';
-import { createOrganizer, createUser, DEFAULT_PASSWORD } from '../helpers/factories.js';
+import { DEFAULT_PASSWORD, createCategory, createEvent, createOrganizer, createUser } from '../helpers/factories.js';
 
 const suite = useServerAndBrowser();
 
