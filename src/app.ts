@@ -2,18 +2,22 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { ApiError } from './lib/errors.js';
 import { strictValidation } from './lib/validation.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
-import { LoginThrottle, SignupThrottle } from './modules/auth/auth.service.js';
+import { LinkSigner } from './lib/signed-tokens.js';
+import { PasswordResetThrottle } from './modules/auth/account-mail.service.js';
+import { KeyThrottle, LoginThrottle, signupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
 import categoriesRoutes from './modules/categories/categories.routes.js';
 import eventsRoutes from './modules/events/events.routes.js';
 import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
+import mailRoutes from './modules/mail/mail.routes.js';
 import notificationRoutes from './modules/notifications/notifications.routes.js';
 import { TokenService } from './modules/auth/tokens.js';
 import registrationsRoutes from './modules/registrations/registrations.routes.js';
@@ -34,7 +38,12 @@ declare module 'fastify' {
     clock: Clock;
     tokens: TokenService;
     loginThrottle: LoginThrottle;
-    signupThrottle: SignupThrottle;
+    signupThrottle: KeyThrottle;
+    passwordResetThrottle: PasswordResetThrottle;
+    /** Signs the links in mails (unsubscribe, verification) and derives reset tokens. */
+    linkSigner: LinkSigner;
+    /** preHandler after auth.required: 403 `email_not_verified` when REQUIRE_EMAIL_VERIFICATION is on. */
+    requireVerifiedEmail: (request: FastifyRequest) => Promise<void>;
   }
 }
 
@@ -94,7 +103,14 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   app.decorate('clock', clock);
   app.decorate('tokens', new TokenService(config.jwtSecret, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds));
   app.decorate('loginThrottle', new LoginThrottle(config, database.pool));
-  app.decorate('signupThrottle', new SignupThrottle(config, database.pool));
+  app.decorate('signupThrottle', signupThrottle(config, database.pool));
+  app.decorate('passwordResetThrottle', new PasswordResetThrottle(config, database.pool));
+  app.decorate('linkSigner', new LinkSigner(config.jwtSecret));
+  app.decorate('requireVerifiedEmail', async (request: FastifyRequest) => {
+    if (config.requireEmailVerification && request.user && !request.user.emailVerified) {
+      throw new ApiError(403, 'Confirm your email address first: open the link mailed to you.', 'email_not_verified');
+    }
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -151,6 +167,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(eventsRoutes);
   await app.register(feedbackRoutes);
   await app.register(notificationRoutes);
+  await app.register(mailRoutes);
   await app.register(registrationsRoutes);
   await app.register(ticketsRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);

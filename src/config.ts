@@ -58,6 +58,19 @@ export interface Config {
   publicUrl: string;
   /** Host names (no port) besides loopback ones that may appear in links when publicUrl is empty. */
   allowedHosts: string[];
+  /** smtp:// or smtps:// URL of the mail server; empty writes mails as .eml files under DATA_DIR/mail/. */
+  smtpUrl: string;
+  /** From address of every mail. */
+  mailFrom: string;
+  /**
+   * Base of every link in mails (reset, verification, unsubscribe, events): PUBLIC_URL, else
+   * http://localhost:PORT. A mail has no request, and links in mails are never built from a Host header.
+   */
+  mailBaseUrl: string;
+  /** Registering for events needs a verified email address. */
+  requireEmailVerification: boolean;
+  /** Milliseconds between outbox delivery passes (mails); 0 disables delivery in this process. */
+  outboxPollMs: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
   benchRoutes: boolean;
 }
@@ -139,6 +152,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const smtpUrl = env.SMTP_URL?.trim() ?? '';
+  if (smtpUrl && !/^smtps?:\/\/[^/]/.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465');
+  }
+  const port = int(env, 'PORT', 8000);
+  const mailBaseUrl = publicUrl(env.PUBLIC_URL) || `http://localhost:${port}`;
+  if (isProduction && smtpUrl && !env.PUBLIC_URL?.trim()) {
+    throw new ConfigError('PUBLIC_URL is required in production when SMTP_URL is set: links in mails would point at localhost.');
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || `Event Ticketing <no-reply@${new URL(mailBaseUrl).hostname}>`;
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) throw new ConfigError('MAIL_FROM must be one email address');
   const rateLimits = (env.RATE_LIMITS ?? 'on').trim().toLowerCase();
   const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1);
   const webConcurrency = int(env, 'WEB_CONCURRENCY', isProduction && databaseUrl ? os.availableParallelism() : 1, 1);
@@ -148,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Only this machine by default: a development server should not be reachable from the network unasked.
     // The Docker image sets HOST=0.0.0.0 (a container is reached through its published port).
     host: env.HOST ?? '127.0.0.1',
-    port: int(env, 'PORT', 8000),
+    port,
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     jwtSecret: env.JWT_SECRET ?? '',
@@ -178,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
     publicUrl: publicUrl(env.PUBLIC_URL),
     allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    smtpUrl,
+    mailFrom,
+    mailBaseUrl,
+    requireEmailVerification: bool(env, 'REQUIRE_EMAIL_VERIFICATION', false),
+    outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1_000),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

@@ -2,16 +2,20 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
+import { deleteExpiredResetTokens } from './modules/auth/account-mail.service.js';
 import { purgeExpired as purgeExpiredIdempotencyKeys } from './modules/idempotency/idempotency.service.js';
 import { Poller, runScheduler, type DueJobsResult, type JobSource } from './modules/jobs/scheduler.js';
 import { deleteExpiredStreamTickets } from './modules/notifications/notifications.service.js';
 import { reminderJobs } from './modules/notifications/reminders.service.js';
+import { purgeFinishedMessages } from './modules/outbox/outbox.service.js';
 
 /** Everything that runs on the scheduler, in the order of each pass: reminders and feedback requests, then tidying. */
 export const jobSources = (settings: Pick<Config, 'reminderLeadSeconds'>): JobSource[] => [
   reminderJobs(settings),
   { tidy: deleteExpiredStreamTickets },
   { tidy: purgeExpiredIdempotencyKeys },
+  { tidy: purgeFinishedMessages },
+  { tidy: deleteExpiredResetTokens },
 ];
 
 /** One scheduler pass over every source. */

@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
+import { emailChannel } from './modules/mail/mail.channel.js';
+import { createMailTransport } from './modules/mail/mail.transport.js';
+import { OutboxWorker } from './modules/outbox/outbox.worker.js';
 import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
@@ -15,6 +18,22 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   if (migrate) await runMigrations(database);
   const app = await buildApp({ config, database });
   // Reminders and other scheduled work; every process may poll, each job is claimed by one of them.
+  // Mails wait in the outbox (written with their cause) and go out from here; an SMTP outage only delays them.
+  const mailTransport = createMailTransport(config);
+  app.log.info(
+    { destination: mailTransport.destination },
+    config.smtpUrl ? 'mail is sent through SMTP' : 'no SMTP_URL: mails are written as .eml files to this folder',
+  );
+  const outboxWorker =
+    config.outboxPollMs > 0
+      ? new OutboxWorker({
+          db: database.db,
+          clock: app.clock,
+          channels: [emailChannel({ config, transport: mailTransport, signer: app.linkSigner, log: app.log })],
+          intervalMs: config.outboxPollMs,
+          log: app.log,
+        })
+      : undefined;
   const poller =
     config.jobPollSeconds > 0
       ? new JobPoller({ db: database.db, clock: app.clock, settings: config, intervalSeconds: config.jobPollSeconds, log: app.log })
@@ -35,8 +54,13 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     const reaper = setInterval(() => app.server.closeIdleConnections(), 200);
     reaper.unref();
     try {
+      // No new delivery pass from here; one under way finishes (its mails are recorded) while the server closes,
+      // without holding up the refusal of new connections.
+      const outboxStopped = outboxWorker?.stop();
       await poller?.stop();
       await app.close();
+      await outboxStopped;
+      mailTransport.close();
       await database.close();
       process.exit(0);
     } catch (err) {
@@ -50,6 +74,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   await app.listen({ port: config.port, host: config.host });
   logWhereToLook(app, config);
   poller?.start();
+  outboxWorker?.start();
 }
 
 /** One line that tells a person where to start: the API docs, and the web app when this build serves one. */

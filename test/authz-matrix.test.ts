@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { listOperations, type OpenApiDocument } from './helpers/openapi-contract.js';
 import { categories, feedbacks } from '../src/db/schema.js';
+import { unsubscribeToken } from '../src/modules/mail/mail.service.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
 import { DEFAULT_PASSWORD, createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration, type TestUser } from './helpers/factories.js';
 
@@ -262,6 +263,29 @@ const rows: Row[] = [
     route: 'POST /tickets/check-in/',
     call: async () => ({ url: '/tickets/check-in/', payload: { code: (await userRegistration()).ticket_instances[0]!.code } }),
     expect: { anonymous: 401, user: 403, organizer: 200, otherOrganizer: 404, staff: 200 },
+  },
+
+  // Account mails: anyone may ask (the answer never says whether the account exists); the token is the credential.
+  { route: 'POST /auth/password/reset/', call: () => ({ url: '/auth/password/reset/', payload: { email: 'someone@example.com' } }), expect: everyone(202) },
+  {
+    route: 'POST /auth/password/reset/confirm/',
+    call: () => ({ url: '/auth/password/reset/confirm/', payload: { token: 'forged', new_password: 'Sturdy-Passphrase-91' } }),
+    expect: everyone(400),
+  },
+  { route: 'POST /auth/email/verify/', call: () => ({ url: '/auth/email/verify/', payload: { token: 'forged' } }), expect: everyone(400) },
+  { route: 'POST /auth/email/verify/resend/', call: () => ({ url: '/auth/email/verify/resend/' }), expect: signedIn(202) },
+  { route: 'GET /notifications/preferences/', call: () => ({ url: '/notifications/preferences/' }), expect: signedIn(200) },
+  { route: 'PUT /notifications/preferences/', call: () => ({ url: '/notifications/preferences/', payload: {} }), expect: signedIn(200) },
+  {
+    // The signed token in the URL names the user; no login is involved (mail providers POST it, RFC 8058).
+    route: 'GET /notifications/unsubscribe/',
+    call: () => ({ url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`, anonymous: true }),
+    expect: everyone(200),
+  },
+  {
+    route: 'POST /notifications/unsubscribe/',
+    call: () => ({ url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`, anonymous: true }),
+    expect: everyone(200),
   },
 
   { route: 'POST /notifications/stream-ticket/', call: () => ({ url: '/notifications/stream-ticket/' }), expect: signedIn(201) },

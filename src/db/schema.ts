@@ -29,6 +29,8 @@ export const users = pgTable(
     isStaff: boolean('is_staff').notNull().default(false),
     isActive: boolean('is_active').notNull().default(true),
     dateJoined: timestamp('date_joined', { withTimezone: true }).notNull().defaultNow(),
+    /** When the address was proven by the link mailed to it; cleared when the email changes. */
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
   },
   (t) => [
     // Case-insensitive uniqueness: "John@x.com" and "john@x.com" are one account.
@@ -316,4 +318,71 @@ export const rateLimits = pgTable('rate_limits', {
   key: varchar('key', { length: 255 }).primaryKey(),
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
+});
+
+export const outboxStatuses = ['pending', 'sent', 'failed', 'dropped'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+/**
+ * Side effects (mails, later webhooks) written in the same transaction as their cause and delivered in the
+ * background by any process: a worker claims due rows with `FOR UPDATE SKIP LOCKED` and leases them by moving
+ * `next_attempt_at` ahead (so a crashed worker's rows come due again), delivers outside any transaction, then
+ * records the outcome if its `claim_token` still holds the lease. `channel` picks the deliverer.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** Optional idempotency key: a second message with the same key is not queued. */
+    dedupeKey: text('dedupe_key'),
+    /**
+     * Optional: messages with the same key (say, one webhook endpoint) are delivered one at a time, oldest first;
+     * a later one waits while an earlier one is pending (in back-off too). Other keys are never held up.
+     */
+    orderingKey: text('ordering_key'),
+    status: text('status').$type<OutboxStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the message is next due; while a worker holds it, the end of that worker's lease. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+    claimToken: uuid('claim_token'),
+    /** The last failure (for SMTP, the server's answer), or why the message was dropped. */
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'dropped')`),
+    uniqueIndex('outbox_dedupe_key').on(t.dedupeKey),
+    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('outbox_ordering_idx').on(t.orderingKey, t.createdAt, t.id).where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
+    index('outbox_finished_idx').on(t.finishedAt),
+  ],
+);
+
+/** Password reset tokens: single use, short-lived; only the SHA-256 of the token is stored. */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('password_reset_tokens_user_idx').on(t.userId), index('password_reset_tokens_expires_idx').on(t.expiresAt)],
+);
+
+/** Which optional mails a user wants; no row means every kind is on. Confirmations are always sent. */
+export const mailPreferences = pgTable('mail_preferences', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  reminders: boolean('reminders').notNull().default(true),
+  feedbackRequests: boolean('feedback_requests').notNull().default(true),
+  eventChanges: boolean('event_changes').notNull().default(true),
+  updatedAt: updatedAt(),
 });

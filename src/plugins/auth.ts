@@ -10,6 +10,8 @@ export interface AuthUser {
   username: string;
   isOrganizer: boolean;
   isStaff: boolean;
+  /** Set by the access-token check (REQUIRE_EMAIL_VERIFICATION reads it). */
+  emailVerified?: boolean;
 }
 
 declare module 'fastify' {
@@ -52,7 +54,14 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
     if (!claims || !UUID.test(claims.sub)) throw invalidToken();
     const row = await findUserById(app.db, claims.sub);
     if (!row || !row.isActive) throw invalidToken();
-    return { id: row.id, email: row.email, username: row.username, isOrganizer: row.isOrganizer, isStaff: row.isStaff };
+    return {
+      id: row.id,
+      email: row.email,
+      username: row.username,
+      isOrganizer: row.isOrganizer,
+      isStaff: row.isStaff,
+      emailVerified: row.emailVerifiedAt !== null,
+    };
   }
 
   const auth = {

@@ -37,6 +37,10 @@ export const operationIds: Record<string, string> = {
   'PUT /auth/me/': 'replaceProfile',
   'PATCH /auth/me/': 'updateProfile',
   'POST /auth/password/': 'changePassword',
+  'POST /auth/password/reset/': 'requestPasswordReset',
+  'POST /auth/password/reset/confirm/': 'confirmPasswordReset',
+  'POST /auth/email/verify/': 'verifyEmail',
+  'POST /auth/email/verify/resend/': 'resendEmailVerification',
   'GET /auth/all/': 'listUsers',
 
   'GET /categories/': 'listCategories',
@@ -69,6 +73,10 @@ export const operationIds: Record<string, string> = {
   'DELETE /notifications/:id/': 'deleteNotification',
   'POST /notifications/stream-ticket/': 'createStreamTicket',
   'GET /notifications/stream/': 'streamNotifications',
+  'GET /notifications/preferences/': 'getMailPreferences',
+  'PUT /notifications/preferences/': 'updateMailPreferences',
+  'GET /notifications/unsubscribe/': 'getUnsubscribePage',
+  'POST /notifications/unsubscribe/': 'unsubscribe',
 
   'POST /registrations/': 'createRegistration',
   'GET /registrations/mine/': 'listMyRegistrations',

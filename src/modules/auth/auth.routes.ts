@@ -6,9 +6,14 @@ import { ErrorRef, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import * as users from '../users/users.service.js';
 import type { UserRow } from '../users/users.service.js';
+import * as accountMail from './account-mail.service.js';
 import * as auth from './auth.service.js';
 import {
+  Detail,
+  EmailVerifyBody,
   LoginBody,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
   PasswordChangeBody,
   ProfileReplaceBody,
   ProfileUpdateBody,
@@ -28,6 +33,7 @@ export function toUserResponse(row: UserRow) {
     is_staff: row.isStaff,
     is_active: row.isActive,
     date_joined: row.dateJoined.toISOString(),
+    is_email_verified: row.emailVerifiedAt !== null,
   };
 }
 
@@ -123,7 +129,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: method === 'PUT' ? ProfileReplaceBody : ProfileUpdateBody,
         response: { 200: User, ...errorResponses(400, 401) },
       },
-      handler: async (request) => toUserResponse(await users.updateProfile(app.db, currentUser(request).id, request.body)),
+      handler: async (request) =>
+        toUserResponse(await users.updateProfile(app.db, currentUser(request).id, request.body, app.clock.now())),
     });
   }
 
@@ -146,6 +153,79 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await users.changePassword(app.db, user, request.body);
       await auth.revokeAllRefreshTokens(app.db, user.id, now);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/password/reset/',
+    {
+      schema: {
+        tags,
+        summary: 'Ask for a password reset mail',
+        description:
+          'Answers 202 whether or not an account has this address (no account enumeration). When one does, it gets a ' +
+          'mail with a single-use token valid for one hour. Throttled per client IP (429) and, silently, per address.',
+        body: PasswordResetBody,
+        response: { 202: Detail, ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await app.passwordResetThrottle.perIp.consume(request.ip);
+      await accountMail.requestPasswordReset(app.db, app.linkSigner, app.passwordResetThrottle, request.body.email, app.clock.now());
+      return reply.code(202).send({ detail: 'If an account has this address, a password reset link has been sent to it.' });
+    },
+  );
+
+  app.post(
+    '/auth/password/reset/confirm/',
+    {
+      schema: {
+        tags,
+        summary: 'Set a new password with a reset token',
+        description:
+          'The token from the mail works once, within an hour. The password rules are those of sign-up. Every refresh ' +
+          'token of the account is revoked (every session has to log in again). An invalid token is a 400 on `token`.',
+        body: PasswordResetConfirmBody,
+        response: { 204: Type.Null(), ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      await accountMail.confirmPasswordReset(app.db, request.body, app.clock.now());
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/email/verify/',
+    {
+      schema: {
+        tags,
+        summary: 'Confirm your email address with the token mailed to it',
+        description: 'The token is valid for 7 days and only for the address it was sent to. An invalid token is a 400 on `token`.',
+        body: EmailVerifyBody,
+        response: { 200: User, ...errorResponses(400) },
+      },
+    },
+    async (request) => toUserResponse(await accountMail.verifyEmail(app.db, app.linkSigner, request.body.token, app.clock.now())),
+  );
+
+  app.post(
+    '/auth/email/verify/resend/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: 'Send the verification mail again',
+        description: 'Answers 202; nothing is sent when the address is already verified. Throttled like password resets.',
+        response: { 202: Detail, ...errorResponses(401, 429) },
+      },
+    },
+    async (request, reply) => {
+      await app.passwordResetThrottle.perIp.consume(request.ip);
+      const user = await users.getUser(app.db, currentUser(request).id);
+      if (!user.emailVerifiedAt) await users.queueVerificationMail(app.db, user, app.clock.now());
+      return reply.code(202).send({ detail: 'A verification link has been sent to your address.' });
     },
   );
 

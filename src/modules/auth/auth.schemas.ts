@@ -17,6 +17,7 @@ export const User = Type.Object({
   is_staff: Type.Boolean(),
   is_active: Type.Boolean(),
   date_joined: DateTime(),
+  is_email_verified: Type.Boolean({ description: 'The address was confirmed with the link mailed to it.' }),
 });
 export type User = Static<typeof User>;
 
@@ -70,3 +71,15 @@ export const PasswordChangeBody = Type.Object({
   new_password: Type.String({ minLength: 1, maxLength: 4096 }),
   new_password2: Type.Optional(Type.String({ maxLength: 4096 })),
 });
+
+export const Detail = Type.Object({ detail: Type.String() });
+
+export const PasswordResetBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) });
+
+export const PasswordResetConfirmBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 200 }),
+  new_password: Type.String({ minLength: 1, maxLength: 4096 }),
+  new_password2: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+
+export const EmailVerifyBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 300 }) });

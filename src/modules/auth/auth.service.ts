@@ -100,26 +100,48 @@ export class LoginThrottle {
   }
 }
 
-/** Throttles sign-ups per client IP, so one address cannot mass-create accounts. */
-export class SignupThrottle {
-  private readonly perIp: RateLimiterAbstract;
+/**
+ * `points` actions per key (a client IP, an address) per `durationSeconds`, counted as sharedLimiter counts.
+ * Sign-ups per IP use it, so one address cannot mass-create accounts; so do password reset requests.
+ */
+export class KeyThrottle {
+  private readonly limiter: RateLimiterAbstract;
   constructor(
-    private readonly config: Config,
-    pool?: pg.Pool,
+    private readonly config: Pick<Config, 'rateLimitsEnabled'>,
+    pool: pg.Pool | undefined,
+    keyPrefix: string,
+    points: number,
+    durationSeconds: number,
   ) {
-    this.perIp = sharedLimiter(pool, 'signup-ip', config.registrationsPerIpPerHour, 3600);
+    this.limiter = sharedLimiter(pool, keyPrefix, points, durationSeconds);
   }
 
-  async consume(ip: string): Promise<void> {
+  /** Counts one action; 429 with Retry-After when the key has used its share. */
+  async consume(key: string): Promise<void> {
     if (!this.config.rateLimitsEnabled) return;
     try {
-      await this.perIp.consume(ip);
+      await this.limiter.consume(key);
     } catch (res) {
       if (res instanceof RateLimiterRes) throw throttled(res.msBeforeNext);
       throw res;
     }
   }
+
+  /** Counts one action; false when the key has used its share (for limits the caller keeps silent). */
+  async allow(key: string): Promise<boolean> {
+    if (!this.config.rateLimitsEnabled) return true;
+    try {
+      await this.limiter.consume(key);
+      return true;
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return false;
+      throw res;
+    }
+  }
 }
+
+export const signupThrottle = (config: Config, pool?: pg.Pool) =>
+  new KeyThrottle(config, pool, 'signup-ip', config.registrationsPerIpPerHour, 3600);
 
 async function issuePair(db: Db, tokens: TokenService, userId: string, now: Date, familyId: string): Promise<TokenPair> {
   const refresh = tokens.issue('refresh', userId, now, familyId);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
+import { mailsForNotifications, queueMails } from '../mail/mail.service.js';
 import * as repo from './notifications.repository.js';
 import type { NotificationRow } from './notifications.repository.js';
 
@@ -20,11 +21,18 @@ export interface NotificationInput {
 /**
  * Writes notifications in the caller's transaction: pass the transaction that made the change (a registration, a
  * promotion, a cancellation, a reminder job), so the notifications exist exactly when the change does. Open streams
- * receive them once it commits. Every notification the API sends is written here. A reminder or feedback request
- * the user already has for that event is skipped (each is sent once).
+ * receive them once it commits. Every notification the API sends is written here, and each one's mail is queued in
+ * the outbox here, in the same transaction (the outbox worker sends it once it commits). A reminder or feedback
+ * request the user already has for that event is skipped (each is sent once), and so is its mail.
  */
 export async function writeNotifications(db: Db, items: Array<NotificationInput & { createdAt: Date }>): Promise<NotificationRow[]> {
-  return repo.insertAndPublishNotifications(db, items);
+  const rows = await repo.insertAndPublishNotifications(db, items);
+  if (rows.length > 0) {
+    // Due when the latest of them happened: orders batched together carry their own times and no other clock.
+    const latest = new Date(Math.max(...rows.map((row) => row.createdAt.getTime())));
+    await queueMails(db, mailsForNotifications(rows), latest);
+  }
+  return rows;
 }
 
 /** writeNotifications for changes made `now`, unless an item says when. */

@@ -16,7 +16,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/registrations/',
     {
-      preHandler: [app.auth.required, app.idempotent],
+      preHandler: [app.auth.required, app.requireVerifiedEmail, app.idempotent],
       schema: {
         tags,
         security,
@@ -24,10 +24,11 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Takes `quantity` seats if they are all free (one ticket per seat); otherwise the whole order joins the ' +
           'waiting list without tickets. One live registration per user and event. 400 codes: `already_registered`, ' +
-          '`event_inactive`, `event_started`; 422 `idempotency_key_reused`; 409 `idempotency_key_in_progress`.',
+          '`event_inactive`, `event_started`; 422 `idempotency_key_reused`; 409 `idempotency_key_in_progress`; 403 ' +
+          '`email_not_verified` when REQUIRE_EMAIL_VERIFICATION is on and your address is unconfirmed.',
         headers: IdempotencyHeaders,
         body: RegisterBody(app.config.maxTicketsPerRegistration),
-        response: { 201: Registration, ...errorResponses(400, 401, 409, 422) },
+        response: { 201: Registration, ...errorResponses(400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {

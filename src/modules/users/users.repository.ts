@@ -31,6 +31,12 @@ export async function findUserByLogin(db: Db, identifier: string): Promise<UserR
   return row;
 }
 
+/** The account with this address (case-insensitive), whatever its username. */
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  return row;
+}
+
 /** Which of email/username are already taken by someone other than `exceptUserId`. */
 export async function findTakenIdentity(
   db: Db,

@@ -3,6 +3,7 @@ import { isStaff } from '../../lib/access.js';
 import { ValidationError, forbidden, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { queueMails } from '../mail/mail.service.js';
 import { passwordProblems } from './password-policy.js';
 import * as repo from './users.repository.js';
 import type { UserRow } from './users.repository.js';
@@ -45,15 +46,20 @@ export async function registerUser(db: Db, input: SignUp, now: Date): Promise<Us
   if (taken.usernameTaken) errors.username = [USERNAME_TAKEN];
   if (Object.keys(errors).length) throw new ValidationError(errors);
 
+  const passwordHash = await hashPassword(input.password);
   try {
-    return await repo.insertUser(db, {
-      email: input.email,
-      username: input.username,
-      passwordHash: await hashPassword(input.password),
-      isOrganizer: input.is_organizer ?? false,
-      // Staff can only be made by `npm run createsuperuser` or another staff member, never by signing up.
-      isStaff: false,
-      dateJoined: now,
+    return await db.transaction(async (tx) => {
+      const user = await repo.insertUser(tx, {
+        email: input.email,
+        username: input.username,
+        passwordHash,
+        isOrganizer: input.is_organizer ?? false,
+        // Staff can only be made by `npm run createsuperuser` or another staff member, never by signing up.
+        isStaff: false,
+        dateJoined: now,
+      });
+      await queueVerificationMail(tx, user, now);
+      return user;
     });
   } catch (err) {
     throw uniquenessError(err) ?? err;
@@ -110,20 +116,33 @@ async function assertMayChangeEmail(db: Db, userId: string, changes: ProfileChan
   }
 }
 
-export async function updateProfile(db: Db, userId: string, changes: ProfileChanges): Promise<UserRow> {
+/** The link that proves an address, mailed at sign-up and whenever the address changes. */
+export async function queueVerificationMail(db: Db, user: Pick<UserRow, 'id' | 'email'>, now: Date): Promise<void> {
+  await queueMails(db, [{ kind: 'email_verification', userId: user.id, email: user.email }], now);
+}
+
+export async function updateProfile(db: Db, userId: string, changes: ProfileChanges, now: Date): Promise<UserRow> {
   await assertIdentityFree(db, changes, userId);
   await assertMayChangeEmail(db, userId, changes);
-  const values = { email: changes.email, username: changes.username, isOrganizer: changes.is_organizer };
+  const current = await repo.findUserById(db, userId);
+  if (!current) throw notFound();
+  const emailChanged = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
+  const values = {
+    email: changes.email,
+    username: changes.username,
+    isOrganizer: changes.is_organizer,
+    // A new address is unproven until its own link is used.
+    ...(emailChanged ? { emailVerifiedAt: null } : {}),
+  };
   // An empty PATCH changes nothing (an UPDATE with no columns is not valid SQL).
-  if (Object.values(values).every((v) => v === undefined)) {
-    const current = await repo.findUserById(db, userId);
-    if (!current) throw notFound();
-    return current;
-  }
+  if (Object.values(values).every((v) => v === undefined)) return current;
   try {
-    const updated = await repo.updateUser(db, userId, values);
-    if (!updated) throw notFound();
-    return updated;
+    return await db.transaction(async (tx) => {
+      const updated = await repo.updateUser(tx, userId, values);
+      if (!updated) throw notFound();
+      if (emailChanged) await queueVerificationMail(tx, updated, now);
+      return updated;
+    });
   } catch (err) {
     throw uniquenessError(err) ?? err;
   }

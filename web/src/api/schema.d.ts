@@ -153,6 +153,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset mail
+         * @description Answers 202 whether or not an account has this address (no account enumeration). When one does, it gets a mail with a single-use token valid for one hour. Throttled per client IP (429) and, silently, per address.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description The token from the mail works once, within an hour. The password rules are those of sign-up. Every refresh token of the account is revoked (every session has to log in again). An invalid token is a 400 on `token`.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm your email address with the token mailed to it
+         * @description The token is valid for 7 days and only for the address it was sent to. An invalid token is a 400 on `token`.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/verify/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification mail again
+         * @description Answers 202; nothing is sent when the address is already verified. Throttled like password resets.
+         */
+        post: operations["resendEmailVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/all/": {
         parameters: {
             query?: never;
@@ -514,6 +594,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your mail preferences */
+        get: operations["getMailPreferences"];
+        /**
+         * Change your mail preferences
+         * @description Fields left out keep their value. A mail already queued follows the preference as it is when it is sent.
+         */
+        put: operations["updateMailPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/unsubscribe/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unsubscribe page
+         * @description For the link in the mail body: a page with one button that POSTs to the same URL. Opening it changes nothing, so link scanners cannot unsubscribe anybody.
+         */
+        get: operations["getUnsubscribePage"];
+        put?: never;
+        /**
+         * One-click unsubscribe (RFC 8058)
+         * @description The URL of the `List-Unsubscribe` header of every mail that can be turned off. Turns that kind of mail off for the user the signed token names; no login needed. Any body (mail providers send `List-Unsubscribe=One-Click` as a form) is ignored.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/registrations/": {
         parameters: {
             query?: never;
@@ -525,7 +650,7 @@ export interface paths {
         put?: never;
         /**
          * Register for an event
-         * @description Takes `quantity` seats if they are all free (one ticket per seat); otherwise the whole order joins the waiting list without tickets. One live registration per user and event. 400 codes: `already_registered`, `event_inactive`, `event_started`; 422 `idempotency_key_reused`; 409 `idempotency_key_in_progress`.
+         * @description Takes `quantity` seats if they are all free (one ticket per seat); otherwise the whole order joins the waiting list without tickets. One live registration per user and event. 400 codes: `already_registered`, `event_inactive`, `event_started`; 422 `idempotency_key_reused`; 409 `idempotency_key_in_progress`; 403 `email_not_verified` when REQUIRE_EMAIL_VERIFICATION is on and your address is unconfirmed.
          */
         post: operations["createRegistration"];
         delete?: never;
@@ -670,6 +795,8 @@ export interface components {
             is_active: boolean;
             /** Format: date-time */
             date_joined: string;
+            /** @description The address was confirmed with the link mailed to it. */
+            is_email_verified: boolean;
         };
         SignUpResponse: {
             /** Format: uuid */
@@ -1347,6 +1474,162 @@ export interface operations {
             };
             /** @description Any non-validation error. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                    new_password: string;
+                    new_password2?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+        };
+    };
+    resendEmailVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2829,6 +3112,163 @@ export interface operations {
             };
         };
     };
+    getMailPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Which optional mails you get (all on by default). Confirmations, waiting-list and promotion mails, cancellations and account mails always go out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description "Starts soon" reminders. */
+                        reminders: boolean;
+                        /** @description Requests for feedback after an event. */
+                        feedback_requests: boolean;
+                        /** @description An event you registered for changed its date or place. */
+                        event_changes: boolean;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    updateMailPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description "Starts soon" reminders. */
+                    reminders?: boolean;
+                    /** @description Requests for feedback after an event. */
+                    feedback_requests?: boolean;
+                    /** @description An event you registered for changed its date or place. */
+                    event_changes?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Which optional mails you get (all on by default). Confirmations, waiting-list and promotion mails, cancellations and account mails always go out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description "Starts soon" reminders. */
+                        reminders: boolean;
+                        /** @description Requests for feedback after an event. */
+                        feedback_requests: boolean;
+                        /** @description An event you registered for changed its date or place. */
+                        event_changes: boolean;
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    getUnsubscribePage: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["FieldErrors"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        preference: string;
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+        };
+    };
     createRegistration: {
         parameters: {
             query?: never;
@@ -2876,6 +3316,15 @@ export interface operations {
             };
             /** @description Any non-validation error. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
