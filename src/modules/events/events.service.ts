@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { recordStaffAction } from '../audit/audit.service.js';
 import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
@@ -151,8 +152,37 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     if (!isManager(actor, event)) throw forbidden();
     if (!event.isActive) return;
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
-    await cancelAllForEvent(tx, id, now);
+    const cancelled = await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, updatedAt: now });
+    if (actor.isStaff) {
+      await recordStaffAction(
+        tx,
+        actor,
+        { action: 'event.deactivate', targetType: 'event', targetId: id, before: { is_active: true, title: event.title }, after: { is_active: false, registrations_cancelled: cancelled } },
+        now,
+      );
+    }
+  });
+}
+
+/**
+ * Staff only: a cancelled event becomes active again (listed, open for registration). Its cancelled registrations
+ * stay cancelled; their holders were told and may register anew. Reactivating an active event changes nothing.
+ */
+export async function reactivateEvent(db: Db, actor: AuthUser, id: string, now: Date): Promise<EventRow> {
+  if (!actor.isStaff) throw forbidden();
+  return db.transaction(async (tx) => {
+    const event = await repo.lockEventById(tx, id);
+    if (!event) throw notFound();
+    if (event.isActive) return event;
+    const updated = await repo.updateEventRow(tx, id, { isActive: true, updatedAt: now });
+    await recordStaffAction(
+      tx,
+      actor,
+      { action: 'event.reactivate', targetType: 'event', targetId: id, before: { is_active: false, title: event.title }, after: { is_active: true } },
+      now,
+    );
+    return updated;
   });
 }
 
@@ -253,6 +283,25 @@ export async function listEvents(
   return result;
 }
 
+/**
+ * Staff: every organizer's events with the public list's filters, where `include_past` and `is_active` (unset:
+ * active and cancelled alike) widen what the public sees.
+ */
+export async function listAllEvents(
+  db: Db,
+  actor: AuthUser,
+  query: EventListQuery & { is_active?: boolean },
+  page: { limit: number; offset: number },
+  now: Date,
+): Promise<{ rows: EventRow[]; total: number }> {
+  if (!actor.isStaff) throw forbidden();
+  const filter = await eventFilter(db, query, now);
+  if (!filter) return { rows: [], total: 0 };
+  filter.activeOnly = undefined;
+  filter.isActive = query.is_active;
+  return repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
+}
+
 /** The caller's own events, past and cancelled ones included. */
 export async function listMyEvents(
   db: Db,
@@ -264,3 +313,4 @@ export async function listMyEvents(
 }
 
 export const findEventById = repo.findEventById;
+export const countEventsByOrganizer = repo.countByOrganizer;

@@ -442,3 +442,5 @@ export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date):
 }
 
 export type { EventRow };
+
+export const countRegistrationsByUser = repo.countByUser;
