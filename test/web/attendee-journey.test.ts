@@ -61,6 +61,10 @@ describe('an attendee on a phone', () => {
     await expect.poll(() => page.getByTestId('seats-left').textContent()).toContain('20 of 20 seats left');
     // The time is in the viewer's zone, named.
     expect(await page.locator('.facts').textContent()).toContain('Europe/Paris');
+    const icsPath = await page.getByRole('link', { name: 'Add to calendar (.ics)' }).getAttribute('href');
+    const ics = await fetch(new URL(icsPath!, suite.server.baseUrl));
+    expect(ics.headers.get('content-type')).toMatch(/^text\/calendar/);
+    expect(await ics.text()).toContain('SUMMARY:Harbour jazz night');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await expectAccessible(page, 'the event page');
     await page.getByLabel('Number of tickets').selectOption('2');
