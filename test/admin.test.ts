@@ -148,6 +148,11 @@ describe('users', () => {
   it('answers 404 for an unknown user and 400 for a malformed body', async () => {
     expect((await send('PATCH', '/admin/users/00000000-0000-4000-8000-000000000000/', { is_active: false })).statusCode).toBe(404);
     expect((await send('PATCH', `/admin/users/${user.id}/`, { is_active: 'no' })).statusCode).toBe(400);
+    // Fields other than the three flags change nothing.
+    const unchanged = await send('PATCH', `/admin/users/${user.id}/`, { email: 'taken.over@example.com', is_active: true });
+    expect(unchanged.statusCode).toBe(200);
+    expect(unchanged.json().email).toBe(user.email);
+    expect(await auditOf(user.id)).toEqual([]);
   });
 });
 

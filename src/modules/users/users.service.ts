@@ -146,7 +146,7 @@ const accessView = (row: UserRow) => ({ is_active: row.isActive, is_organizer: r
  * Staff change a user's state and roles. Nobody removes their own staff flag or deactivates themselves, and the
  * last active staff user never loses staff (by either change): the active staff rows are locked first, so two
  * staff users demoting each other at once cannot both succeed. A deactivated user's access tokens stop working
- * at once (every request reads the user), and so does their refresh token. Recorded in the audit log.
+ * at once (every request reads the user), and their refresh token is refused too. Recorded in the audit log.
  */
 export async function changeAccess(db: Db, actor: AuthUser, id: string, changes: AccessChanges, now: Date): Promise<UserRow> {
   if (!actor.isStaff) throw forbidden();
@@ -168,10 +168,15 @@ export async function changeAccess(db: Db, actor: AuthUser, id: string, changes:
     if (Object.keys(errors).length) throw new ValidationError(errors);
     const values = { isActive: changes.is_active, isOrganizer: changes.is_organizer, isStaff: changes.is_staff };
     const before = accessView(target);
-    const after = { ...before, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
-    if (Object.entries(after).every(([k, v]) => before[k as keyof typeof before] === v)) return target;
-    const updated = (await repo.updateUser(tx, id, values))!;
+    const after = {
+      is_active: changes.is_active ?? before.is_active,
+      is_organizer: changes.is_organizer ?? before.is_organizer,
+      is_staff: changes.is_staff ?? before.is_staff,
+    };
     const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
+    // Nothing to change (an empty body, or the values it already has): no UPDATE, no audit entry.
+    if (changed.length === 0) return target;
+    const updated = (await repo.updateUser(tx, id, values))!;
     await recordStaffAction(
       tx,
       actor,
