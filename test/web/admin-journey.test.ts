@@ -122,6 +122,18 @@ describe('a staff member in the admin pages', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('2 entries', { exact: true }).waitFor();
 
+    // A failing API is a message with a way to try again, never a blank page.
+    await page.route('**/admin/system/', (route) => route.abort('connectionrefused'));
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'System' }).click();
+    await page.getByRole('alert').getByText(/could not be reached/).waitFor();
+    await page.unroute('**/admin/system/');
+    // The browser logs the refused request itself; that one is expected.
+    const refused = problems.filter((p) => /ERR_CONNECTION_REFUSED/.test(p));
+    expect(refused.length).toBeGreaterThan(0);
+    problems.splice(0, problems.length, ...problems.filter((p) => !refused.includes(p)));
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('button', { name: 'Run the integrity check' }).waitFor();
+
     // On a phone nothing runs off the side.
     await page.setViewportSize({ width: 360, height: 740 });
     for (const path of ['/app/admin/audit', '/app/admin/users', `/app/admin/users/${spammer.id}`, '/app/admin/feedback']) {
