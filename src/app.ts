@@ -11,9 +11,11 @@ import { ApiError } from './lib/errors.js';
 import { strictValidation } from './lib/validation.js';
 import { ErrorDetail, FieldErrors } from './lib/schemas.js';
 import { LinkSigner } from './lib/signed-tokens.js';
+import { API_VERSION } from './lib/version.js';
 import { PasswordResetThrottle } from './modules/auth/account-mail.service.js';
 import { KeyThrottle, LoginThrottle, signupThrottle } from './modules/auth/auth.service.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import adminRoutes from './modules/admin/admin.routes.js';
 import categoriesRoutes from './modules/categories/categories.routes.js';
 import eventsRoutes from './modules/events/events.routes.js';
 import feedbackRoutes from './modules/feedbacks/feedbacks.routes.js';
@@ -55,7 +57,7 @@ export interface AppOptions {
 
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
-export const API_VERSION = '0.1.0';
+export { API_VERSION };
 
 /** Builds the whole API on an open database. Used by server.ts, by the tests and by the OpenAPI exporter. */
 export async function buildApp({ config, database, clock = systemClock }: AppOptions): Promise<FastifyInstance> {
@@ -163,6 +165,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   );
 
   await app.register(authRoutes);
+  await app.register(adminRoutes);
   await app.register(categoriesRoutes);
   await app.register(eventsRoutes);
   await app.register(feedbackRoutes);

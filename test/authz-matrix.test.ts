@@ -156,6 +156,26 @@ const rows: Row[] = [
     expect: { anonymous: 401, user: 403, organizer: 403, otherOrganizer: 403, staff: 200 },
   },
 
+  // The staff admin: staff only, every route.
+  { route: 'GET /admin/users/', call: () => ({ url: '/admin/users/?search=user' }), expect: staffOnly(200) },
+  { route: 'GET /admin/users/{id}/', call: () => ({ url: `/admin/users/${people.user.id}/` }), expect: staffOnly(200) },
+  {
+    route: 'PATCH /admin/users/{id}/',
+    call: () => ({ url: `/admin/users/${people.user.id}/`, payload: { is_organizer: false } }),
+    expect: staffOnly(200),
+  },
+  { route: 'GET /admin/events/', call: () => ({ url: '/admin/events/?include_past=true' }), expect: staffOnly(200) },
+  {
+    route: 'POST /admin/events/{id}/deactivate/',
+    call: async () => ({ url: `/admin/events/${(await createEvent(ctx.app, people.organizer)).id}/deactivate/` }),
+    expect: staffOnly(200),
+  },
+  { route: 'POST /admin/events/{id}/reactivate/', call: () => ({ url: `/admin/events/${event.id}/reactivate/` }), expect: staffOnly(200) },
+  { route: 'GET /admin/feedbacks/', call: () => ({ url: '/admin/feedbacks/?rating=4' }), expect: staffOnly(200) },
+  { route: 'GET /admin/system/', call: () => ({ url: '/admin/system/' }), expect: staffOnly(200) },
+  { route: 'POST /admin/system/integrity/', call: () => ({ url: '/admin/system/integrity/' }), expect: staffOnly(200) },
+  { route: 'GET /admin/audit-log/', call: () => ({ url: '/admin/audit-log/' }), expect: staffOnly(200) },
+
   // Categories: public to read, staff to write.
   { route: 'GET /categories/', call: () => ({ url: '/categories/' }), expect: everyone(200) },
   { route: 'GET /categories/{id}/', call: () => ({ url: `/categories/${category.id}/` }), expect: everyone(200) },

@@ -386,3 +386,32 @@ export const mailPreferences = pgTable('mail_preferences', {
   eventChanges: boolean('event_changes').notNull().default(true),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Every change a staff member makes through the API (users' roles and state, categories, events deactivated or
+ * reactivated, feedback removed), written in the same transaction as the change. Append-only: a trigger (migration
+ * 0008) refuses UPDATE and DELETE for everyone. No foreign key on the actor, so no cascade can ever rewrite a row;
+ * the actor's email is kept as it was when they acted.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Append order, which the log is read in (several entries may share one created_at). */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    actorId: uuid('actor_id').notNull(),
+    actorEmail: text('actor_email').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: uuid('target_id').notNull(),
+    before: jsonb('before').$type<Record<string, unknown> | null>(),
+    after: jsonb('after').$type<Record<string, unknown> | null>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('audit_log_seq_key').on(t.seq),
+    index('audit_log_created_idx').on(t.createdAt),
+    index('audit_log_actor_seq_idx').on(t.actorId, t.seq),
+    index('audit_log_target_seq_idx').on(t.targetId, t.seq),
+  ],
+);

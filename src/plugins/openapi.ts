@@ -96,6 +96,7 @@ export const tags = [
   { name: 'tickets', description: 'Ticket lookup and check-in at the door.' },
   { name: 'feedbacks', description: 'Ratings and comments after an event.' },
   { name: 'notifications', description: 'In-app notifications and their live stream.' },
+  { name: 'admin', description: 'Staff only: users and roles, all events, feedback moderation, system status, the audit log.' },
   { name: 'health', description: 'Liveness and readiness probes.' },
 ];
 
@@ -190,7 +191,8 @@ export default fp(
       transform: ({ schema, url, route }) => {
         if (!schema || schema.hide) return { schema, url };
         const key = `${String(route.method)} ${url}`;
-        const operationId = operationIds[key];
+        // A route may name its own operationId; the table covers the others.
+        const operationId = (schema.operationId) ?? operationIds[key];
         if (!operationId) throw new Error(`No operationId for ${key}: add one to src/plugins/openapi.ts`);
         const hooks = hooksOf(route);
         let security = schema.security;

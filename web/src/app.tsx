@@ -1,4 +1,4 @@
-import { Route, Routes } from 'react-router';
+import { Navigate, Route, Routes } from 'react-router';
 import { Layout } from './components/layout';
 import { LoginPage, SignUpPage } from './pages/account/auth-pages';
 import { ProfilePage } from './pages/account/profile-page';
@@ -9,6 +9,13 @@ import { NotificationsPage } from './pages/notifications/notifications-page';
 import { TicketPage } from './pages/tickets/ticket-page';
 import { TicketsPage } from './pages/tickets/tickets-page';
 import { LiveProvider } from './lib/live';
+import { AdminLayout } from './pages/admin/admin-ui';
+import { AdminAuditPage } from './pages/admin/audit-page';
+import { AdminCategoriesPage } from './pages/admin/categories-page';
+import { AdminEventsPage } from './pages/admin/events-page';
+import { AdminFeedbackPage } from './pages/admin/feedback-page';
+import { AdminSystemPage } from './pages/admin/system-page';
+import { AdminUserPage, AdminUsersPage } from './pages/admin/users-pages';
 import { NotFoundPage, RequireSession } from './components/layout';
 
 export function App() {
@@ -28,6 +35,17 @@ export function App() {
             <Route path="tickets/:registrationId/:code" element={<TicketPage />} />
             <Route path="notifications" element={<NotificationsPage />} />
             <Route path="profile" element={<ProfilePage />} />
+          </Route>
+          <Route path="admin" element={<AdminLayout />}>
+            <Route index element={<Navigate to="users" replace />} />
+            <Route path="users" element={<AdminUsersPage />} />
+            <Route path="users/:id" element={<AdminUserPage />} />
+            <Route path="categories" element={<AdminCategoriesPage />} />
+            <Route path="events" element={<AdminEventsPage />} />
+            <Route path="feedback" element={<AdminFeedbackPage />} />
+            <Route path="system" element={<AdminSystemPage />} />
+            <Route path="audit" element={<AdminAuditPage />} />
+            <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />
         </Route>

@@ -40,9 +40,9 @@ export async function updateCategory(db: Db, id: string, values: Partial<NewCate
   return row;
 }
 
-export async function deleteCategory(db: Db, id: string): Promise<boolean> {
-  const rows = await db.delete(categories).where(eq(categories.id, id)).returning({ id: categories.id });
-  return rows.length > 0;
+export async function deleteCategory(db: Db, id: string): Promise<CategoryRow | undefined> {
+  const [row] = await db.delete(categories).where(eq(categories.id, id)).returning();
+  return row;
 }
 
 export async function listCategories(db: Db, limit: number, offset: number): Promise<{ rows: CategoryRow[]; total: number }> {

@@ -79,7 +79,7 @@ const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Category, ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (request) =>
-        toCategoryResponse(await categories.updateCategory(app.db, currentUser(request), request.params.id, request.body)),
+        toCategoryResponse(await categories.updateCategory(app.db, currentUser(request), request.params.id, request.body, app.clock.now())),
     });
   }
 
@@ -97,7 +97,7 @@ const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await categories.deleteCategory(app.db, currentUser(request), request.params.id);
+      await categories.deleteCategory(app.db, currentUser(request), request.params.id, app.clock.now());
       return reply.code(204).send(null);
     },
   );

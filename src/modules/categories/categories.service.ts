@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { ValidationError, forbidden, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
 import { isStaff } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { recordStaffAction } from '../audit/audit.service.js';
 import * as repo from './categories.repository.js';
 import type { CategoryRow } from './categories.repository.js';
 import type { CategoryChanges } from './categories.schemas.js';
@@ -69,13 +70,19 @@ export async function createCategory(
   if (!slug) throw ValidationError.field('slug', 'Could not make a slug from this name; give one.');
   await assertUnique(db, { name, slug });
   try {
-    return await repo.insertCategory(db, { name, slug, createdAt: now });
+    return await db.transaction(async (tx) => {
+      const row = await repo.insertCategory(tx, { name, slug, createdAt: now });
+      await recordStaffAction(tx, actor, { action: 'category.create', targetType: 'category', targetId: row.id, before: null, after: auditView(row) }, now);
+      return row;
+    });
   } catch (err) {
     throw uniquenessError(err) ?? err;
   }
 }
 
-export async function updateCategory(db: Db, actor: AuthUser, id: string, changes: CategoryChanges): Promise<CategoryRow> {
+const auditView = (row: CategoryRow) => ({ name: row.name, slug: row.slug });
+
+export async function updateCategory(db: Db, actor: AuthUser, id: string, changes: CategoryChanges, now: Date): Promise<CategoryRow> {
   assertStaff(actor);
   const name = changes.name?.trim();
   if (name === '') throw ValidationError.field('name', 'This field may not be blank.');
@@ -84,16 +91,28 @@ export async function updateCategory(db: Db, actor: AuthUser, id: string, change
   if (name === undefined && changes.slug === undefined) return current;
   await assertUnique(db, { name, slug: changes.slug }, id);
   try {
-    const row = await repo.updateCategory(db, id, { name, slug: changes.slug });
-    if (!row) throw notFound();
-    return row;
+    return await db.transaction(async (tx) => {
+      const row = await repo.updateCategory(tx, id, { name, slug: changes.slug });
+      if (!row) throw notFound();
+      await recordStaffAction(
+        tx,
+        actor,
+        { action: 'category.update', targetType: 'category', targetId: id, before: auditView(current), after: auditView(row) },
+        now,
+      );
+      return row;
+    });
   } catch (err) {
     throw uniquenessError(err) ?? err;
   }
 }
 
 /** Events of a deleted category stay, with no category (the foreign key is ON DELETE SET NULL). */
-export async function deleteCategory(db: Db, actor: AuthUser, id: string): Promise<void> {
+export async function deleteCategory(db: Db, actor: AuthUser, id: string, now: Date): Promise<void> {
   assertStaff(actor);
-  if (!(await repo.deleteCategory(db, id))) throw notFound();
+  await db.transaction(async (tx) => {
+    const row = await repo.deleteCategory(tx, id);
+    if (!row) throw notFound();
+    await recordStaffAction(tx, actor, { action: 'category.delete', targetType: 'category', targetId: id, before: auditView(row), after: null }, now);
+  });
 }

@@ -30,6 +30,8 @@ export async function updateEventRow(db: Db, id: string, values: Partial<NewEven
 
 export interface EventFilter {
   activeOnly?: boolean;
+  /** Only active (true) or only cancelled (false) events; for staff, who see both. */
+  isActive?: boolean;
   /** Events at or after this instant. */
   from?: Date;
   /** Events at or before this instant. */
@@ -60,6 +62,7 @@ const unaccentedContains = (column: AnyPgColumn, pattern: SQL) => sql`immutable_
 function whereClause(filter: EventFilter): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
   if (filter.activeOnly) conditions.push(eq(events.isActive, true));
+  if (filter.isActive !== undefined) conditions.push(eq(events.isActive, filter.isActive));
   if (filter.from) conditions.push(gte(events.dateTime, filter.from));
   if (filter.toInclusive) conditions.push(lte(events.dateTime, filter.toInclusive));
   if (filter.toExclusive) conditions.push(lt(events.dateTime, filter.toExclusive));
@@ -118,3 +121,8 @@ export async function listEvents(
   return { rows: [], total: total!.value };
 }
 
+
+export async function countByOrganizer(db: Db, organizerId: string): Promise<number> {
+  const [row] = await db.select({ value: count() }).from(events).where(eq(events.organizerId, organizerId));
+  return row!.value;
+}

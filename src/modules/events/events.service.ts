@@ -5,6 +5,7 @@ import { isStorableInstant } from '../../lib/validation.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
 import { canCreateEvent, canManageEvent, canReadEvent } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { recordStaffAction } from '../audit/audit.service.js';
 import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, capacityChanged, lockEventSeats } from '../registrations/registrations.service.js';
@@ -163,8 +164,53 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     if (!canManageEvent(actor, event)) throw forbidden();
     if (event.cancelledAt) return;
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
-    await cancelAllForEvent(tx, id, now);
+    const cancelled = await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, cancelledAt: now, updatedAt: now });
+    // An organizer cancelling their own event is theirs to do; staff stepping in is recorded.
+    if (actor.isStaff && actor.id !== event.organizerId) {
+      await recordStaffAction(
+        tx,
+        actor,
+        {
+          action: 'event.cancel',
+          targetType: 'event',
+          targetId: id,
+          before: { status: eventStatus(event), title: event.title },
+          after: { status: 'cancelled', registrations_cancelled: cancelled },
+        },
+        now,
+      );
+    }
+  });
+}
+
+/**
+ * Staff: unpublish (deactivate) or publish again (reactivate) any event, recorded in the audit log. The same
+ * reversible switch as `is_active` on PATCH: registrations are kept. A cancelled event stays cancelled (409).
+ */
+export async function setEventPublished(db: Db, actor: AuthUser, id: string, published: boolean, now: Date): Promise<EventRow> {
+  if (!actor.isStaff) throw forbidden();
+  return db.transaction(async (tx) => {
+    const event = await lockEventSeats(tx, id);
+    if (!event) throw notFound();
+    if (event.cancelledAt) {
+      throw new ApiError(409, published ? 'A cancelled event cannot be published again.' : 'A cancelled event cannot be edited.', 'event_cancelled');
+    }
+    if (event.isActive === published) return event;
+    const updated = await repo.updateEventRow(tx, id, { isActive: published, updatedAt: now });
+    await recordStaffAction(
+      tx,
+      actor,
+      {
+        action: published ? 'event.reactivate' : 'event.deactivate',
+        targetType: 'event',
+        targetId: id,
+        before: { is_active: event.isActive, title: event.title },
+        after: { is_active: published },
+      },
+      now,
+    );
+    return updated;
   });
 }
 
@@ -267,6 +313,25 @@ export async function listEvents(
   return result;
 }
 
+/**
+ * Staff: every organizer's events with the public list's filters, where `include_past` and `is_active` (unset:
+ * active and cancelled alike) widen what the public sees.
+ */
+export async function listAllEvents(
+  db: Db,
+  actor: AuthUser,
+  query: EventListQuery & { is_active?: boolean },
+  page: { limit: number; offset: number },
+  now: Date,
+): Promise<{ rows: EventRow[]; total: number }> {
+  if (!actor.isStaff) throw forbidden();
+  const filter = await eventFilter(db, query, now);
+  if (!filter) return { rows: [], total: 0 };
+  filter.activeOnly = undefined;
+  filter.isActive = query.is_active;
+  return repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
+}
+
 /** The caller's own events, past and cancelled ones included. */
 export async function listMyEvents(
   db: Db,
@@ -278,3 +343,4 @@ export async function listMyEvents(
 }
 
 export const findEventById = repo.findEventById;
+export const countEventsByOrganizer = repo.countByOrganizer;

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { events, feedbacks, registrations } from '../../db/schema.js';
+import { events, feedbacks, registrations, users } from '../../db/schema.js';
 
 export type FeedbackRow = typeof feedbacks.$inferSelect;
 export type NewFeedback = typeof feedbacks.$inferInsert;
@@ -68,17 +68,43 @@ export interface FeedbackFilters {
   rating?: number;
 }
 
+function feedbackWhere(filters: FeedbackFilters) {
+  return and(
+    filters.eventId ? eq(feedbacks.eventId, filters.eventId) : undefined,
+    filters.userId ? eq(feedbacks.userId, filters.userId) : undefined,
+    filters.rating ? eq(feedbacks.rating, filters.rating) : undefined,
+  );
+}
+
+export async function listFeedbacksWithContext(db: Db, filters: FeedbackFilters, limit: number, offset: number) {
+  const where = feedbackWhere(filters);
+  const [rows, [total]] = await Promise.all([
+    db
+      .select({ feedback: feedbacks, eventTitle: events.title, username: users.username, userEmail: users.email })
+      .from(feedbacks)
+      .innerJoin(events, eq(events.id, feedbacks.eventId))
+      .innerJoin(users, eq(users.id, feedbacks.userId))
+      .where(where)
+      .orderBy(desc(feedbacks.createdAt), desc(feedbacks.id))
+      .limit(limit)
+      .offset(offset),
+    db.select({ value: count() }).from(feedbacks).where(where),
+  ]);
+  return { rows, total: total!.value };
+}
+
+export async function countByUser(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ value: count() }).from(feedbacks).where(eq(feedbacks.userId, userId));
+  return row!.value;
+}
+
 export async function listFeedbacks(
   db: Db,
   filters: FeedbackFilters,
   limit: number,
   offset: number,
 ): Promise<{ rows: FeedbackRow[]; total: number }> {
-  const where = and(
-    filters.eventId ? eq(feedbacks.eventId, filters.eventId) : undefined,
-    filters.userId ? eq(feedbacks.userId, filters.userId) : undefined,
-    filters.rating ? eq(feedbacks.rating, filters.rating) : undefined,
-  );
+  const where = feedbackWhere(filters);
   const [rows, [total]] = await Promise.all([
     db.select().from(feedbacks).where(where).orderBy(desc(feedbacks.createdAt), desc(feedbacks.id)).limit(limit).offset(offset),
     db.select({ value: count() }).from(feedbacks).where(where),

@@ -102,7 +102,7 @@ const feedbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.deleteFeedback(app.db, currentUser(request), request.params.id);
+      await service.deleteFeedback(app.db, currentUser(request), request.params.id, app.clock.now());
       return reply.code(204).send(null);
     },
   );

@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, isUniqueViolation, notFound } from '../../lib/errors.js';
 import { canDeleteFeedback, canEditFeedback } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { recordStaffAction } from '../audit/audit.service.js';
 import * as repo from './feedbacks.repository.js';
 import type { FeedbackFilters, FeedbackRow } from './feedbacks.repository.js';
 
@@ -91,13 +92,29 @@ export async function updateFeedback(
   });
 }
 
-/** The author deletes their feedback; staff may delete any (moderation). The event's totals drop it. */
-export async function deleteFeedback(db: Db, actor: Pick<AuthUser, 'id' | 'isStaff'>, id: string): Promise<void> {
+/**
+ * The author deletes their feedback; staff may delete any (moderation, recorded in the audit log). The event's
+ * totals drop it.
+ */
+export async function deleteFeedback(db: Db, actor: AuthUser, id: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const current = await repo.findFeedbackForUpdate(tx, id);
     if (!current) throw notFound();
     if (!canDeleteFeedback(actor, current)) throw forbidden('Only the author or staff can delete this feedback.');
+    const moderating = current.userId !== actor.id;
     await repo.deleteFeedback(tx, id);
     await repo.adjustEventRating(tx, current.eventId, -current.rating, -1);
+    if (moderating) {
+      const before = { event: current.eventId, user: current.userId, rating: current.rating, comment: current.comment };
+      await recordStaffAction(tx, actor, { action: 'feedback.delete', targetType: 'feedback', targetId: id, before, after: null }, now);
+    }
   });
 }
+
+/** Staff: feedback across events, newest first, with each one's event title and author for moderation. */
+export async function listForModeration(db: Db, actor: AuthUser, filters: FeedbackFilters, limit: number, offset: number) {
+  if (!actor.isStaff) throw forbidden();
+  return repo.listFeedbacksWithContext(db, filters, limit, offset);
+}
+
+export const countFeedbacksByUser = repo.countByUser;

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, lt, lte } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { jobs, type JobStatus } from '../../db/schema.js';
 
@@ -60,4 +60,13 @@ export async function deleteFinishedBefore(db: Db, cutoff: Date): Promise<number
     .where(and(inArray(jobs.status, ['done', 'dropped']), lt(jobs.finishedAt, cutoff)))
     .returning({ id: jobs.id });
   return rows.length;
+}
+
+/** The next pending jobs (soonest first) and how many are pending in all. */
+export async function listPending(db: Db, limit: number): Promise<{ rows: JobRow[]; total: number }> {
+  const [rows, [total]] = await Promise.all([
+    db.select().from(jobs).where(eq(jobs.status, 'pending')).orderBy(asc(jobs.runAt), asc(jobs.id)).limit(limit),
+    db.select({ value: count() }).from(jobs).where(eq(jobs.status, 'pending')),
+  ]);
+  return { rows, total: total!.value };
 }

@@ -81,3 +81,4 @@ export async function runClaimedJobs(
 }
 
 export const deleteFinishedJobsBefore = repo.deleteFinishedBefore;
+export const listPendingJobs = repo.listPending;

@@ -149,3 +149,9 @@ export async function listMineJson(
   });
   return { total: row!.total, resultsJson: row!.results };
 }
+
+/** Registrations a user ever made, cancelled ones included (the staff's user page). */
+export async function countByUser(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ value: count() }).from(registrations).where(eq(registrations.userId, userId));
+  return row!.value;
+}

@@ -315,3 +315,5 @@ async function assertCanManageRegistrations(db: Db, actor: AuthUser, eventId: st
   if (!event || !canReadEvent(actor, event)) throw notFound();
   if (!canManageEvent(actor, event)) throw forbidden('Only the event organizer or staff can see its registrations.');
 }
+
+export const countRegistrationsByUser = repo.countByUser;

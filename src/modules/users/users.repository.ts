@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
 import { users } from '../../db/schema.js';
@@ -75,4 +75,52 @@ export async function listUsers(db: Db, limit: number, offset: number): Promise<
     db.select({ value: count() }).from(users),
   ]);
   return { rows, total: total!.value };
+}
+
+export interface UserFilter {
+  /** Part of the email or username, case-insensitive. */
+  search?: string;
+  isOrganizer?: boolean;
+  isStaff?: boolean;
+  isActive?: boolean;
+}
+
+/** LIKE's wildcards in a search term match themselves. */
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export async function searchUsers(db: Db, filter: UserFilter, limit: number, offset: number): Promise<{ rows: UserRow[]; total: number }> {
+  const conditions: (SQL | undefined)[] = [
+    filter.isOrganizer !== undefined ? eq(users.isOrganizer, filter.isOrganizer) : undefined,
+    filter.isStaff !== undefined ? eq(users.isStaff, filter.isStaff) : undefined,
+    filter.isActive !== undefined ? eq(users.isActive, filter.isActive) : undefined,
+  ];
+  if (filter.search) {
+    const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
+    conditions.push(or(sql`lower(${users.email}) LIKE ${pattern}`, sql`lower(${users.username}) LIKE ${pattern}`));
+  }
+  const where = and(...conditions);
+  const [rows, [total]] = await Promise.all([
+    db.select().from(users).where(where).orderBy(asc(sql`lower(${users.email})`), asc(users.id)).limit(limit).offset(offset),
+    db.select({ value: count() }).from(users).where(where),
+  ]);
+  return { rows, total: total!.value };
+}
+
+/**
+ * Locks every active staff user's row, in id order so two callers cannot deadlock: a change that could leave no
+ * active staff user waits for any other such change, then sees its result.
+ */
+export async function lockActiveStaff(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.isStaff, true), eq(users.isActive, true)))
+    .orderBy(asc(users.id))
+    .for('update');
+  return rows.map((r) => r.id);
+}
+
+export async function lockUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).for('update');
+  return row;
 }

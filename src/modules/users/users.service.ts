@@ -1,12 +1,13 @@
 import type { Db } from '../../db/client.js';
 import { isStaff } from '../../lib/access.js';
 import { ValidationError, forbidden, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
+import { recordStaffAction } from '../audit/audit.service.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import { queueMails } from '../mail/mail.service.js';
 import { passwordProblems } from './password-policy.js';
 import * as repo from './users.repository.js';
-import type { UserRow } from './users.repository.js';
+import type { UserFilter, UserRow } from './users.repository.js';
 
 export type { UserRow };
 
@@ -171,4 +172,68 @@ export async function changePassword(
 export async function listUsers(db: Db, actor: AuthUser, limit: number, offset: number): Promise<{ rows: UserRow[]; total: number }> {
   if (!isStaff(actor)) throw forbidden();
   return repo.listUsers(db, limit, offset);
+}
+
+export async function searchUsers(db: Db, actor: AuthUser, filter: UserFilter, limit: number, offset: number) {
+  if (!isStaff(actor)) throw forbidden();
+  return repo.searchUsers(db, filter, limit, offset);
+}
+
+export interface AccessChanges {
+  is_active?: boolean;
+  is_organizer?: boolean;
+  is_staff?: boolean;
+}
+
+const accessView = (row: UserRow) => ({ is_active: row.isActive, is_organizer: row.isOrganizer, is_staff: row.isStaff });
+
+/**
+ * Staff change a user's state and roles. Nobody removes their own staff flag or deactivates themselves, and the
+ * last active staff user never loses staff (by either change): the active staff rows are locked first, so two
+ * staff users demoting each other at once cannot both succeed. A deactivated user's access tokens stop working
+ * at once (every request reads the user), and their refresh token is refused too. Recorded in the audit log.
+ */
+export async function changeAccess(db: Db, actor: AuthUser, id: string, changes: AccessChanges, now: Date): Promise<UserRow> {
+  if (!isStaff(actor)) throw forbidden();
+  return db.transaction(async (tx) => {
+    const activeStaff = await repo.lockActiveStaff(tx);
+    // The actor's own rights are read again under the lock: a staff user demoted a moment ago acts no more.
+    if (!activeStaff.includes(actor.id)) throw forbidden();
+    const target = await repo.lockUserById(tx, id);
+    if (!target) throw notFound();
+    const errors: FieldErrors = {};
+    if (target.id === actor.id) {
+      if (changes.is_staff === false) errors.is_staff = ['You cannot remove your own staff flag.'];
+      if (changes.is_active === false) errors.is_active = ['You cannot deactivate yourself.'];
+    }
+    const losesStaff = target.isStaff && target.isActive && (changes.is_staff === false || changes.is_active === false);
+    if (losesStaff && activeStaff.length <= 1 && !errors.is_staff && !errors.is_active) {
+      errors.non_field_errors = ['The last active staff user cannot lose staff.'];
+    }
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    const values = { isActive: changes.is_active, isOrganizer: changes.is_organizer, isStaff: changes.is_staff };
+    const before = accessView(target);
+    const after = {
+      is_active: changes.is_active ?? before.is_active,
+      is_organizer: changes.is_organizer ?? before.is_organizer,
+      is_staff: changes.is_staff ?? before.is_staff,
+    };
+    const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
+    // Nothing to change (an empty body, or the values it already has): no UPDATE, no audit entry.
+    if (changed.length === 0) return target;
+    const updated = (await repo.updateUser(tx, id, values))!;
+    await recordStaffAction(
+      tx,
+      actor,
+      {
+        action: 'user.update',
+        targetType: 'user',
+        targetId: id,
+        before: { email: target.email, ...Object.fromEntries(changed.map((k) => [k, before[k]])) },
+        after: Object.fromEntries(changed.map((k) => [k, after[k]])),
+      },
+      now,
+    );
+    return updated;
+  });
 }

@@ -250,6 +250,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find users by email or username, with role and state filters (staff only) */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user with their registration, event and feedback counts (staff only) */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's state and roles (staff only; audited)
+         * @description A deactivated user is refused at once (access and refresh tokens alike). You cannot remove your own staff flag or deactivate yourself, and the last active staff user never loses staff (400).
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/admin/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every organizer's events, cancelled and past ones too (staff only)
+         * @description The public list's filters; `include_past=true` adds past events, `is_active` picks active or cancelled ones.
+         */
+        get: operations["adminListEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}/deactivate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpublish an event (staff only; audited)
+         * @description The same reversible switch as `is_active` on `PATCH /events/<id>/edit/`: an unpublished event is hidden from everyone but its organizer and staff and takes no registrations; its registrations are kept. A cancelled event (DELETE) stays cancelled: 409 `event_cancelled`.
+         */
+        post: operations["adminDeactivateEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}/reactivate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish an unpublished event again (staff only; audited)
+         * @description The same reversible switch as `is_active` on `PATCH /events/<id>/edit/`: an unpublished event is hidden from everyone but its organizer and staff and takes no registrations; its registrations are kept. A cancelled event (DELETE) stays cancelled: 409 `event_cancelled`.
+         */
+        post: operations["adminReactivateEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/feedbacks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feedback across events, newest first, for moderation (staff only)
+         * @description Delete one with `DELETE /feedbacks/<id>/` (audited when staff delete another user's feedback).
+         */
+        get: operations["adminListFeedbacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/system/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Version, database kind, row counts and pending jobs (staff only) */
+        get: operations["adminSystemStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/system/integrity/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the integrity checker now (staff only; read-only)
+         * @description Seat counts, tickets, ticket codes and rating totals against the rows they summarize.
+         */
+        post: operations["adminCheckIntegrity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/audit-log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What staff changed, newest first (staff only; append-only) */
+        get: operations["adminListAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/categories/": {
         parameters: {
             query?: never;
@@ -1660,6 +1832,727 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+                /** @description Part of the email or username (case-insensitive). */
+                search?: string;
+                /** @description Only organizers (true) or only non-organizers (false). */
+                is_organizer?: boolean;
+                /** @description Only staff (true) or only non-staff (false). */
+                is_staff?: boolean;
+                /** @description Only active (true) or only deactivated (false) users. */
+                is_active?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        email: string;
+                        username: string;
+                        is_organizer: boolean;
+                        is_staff: boolean;
+                        is_active: boolean;
+                        /** Format: date-time */
+                        date_joined: string;
+                        /** @description The address was confirmed with the link mailed to it. */
+                        is_email_verified: boolean;
+                        counts: {
+                            /** @description Registrations ever made, cancelled ones included. */
+                            registrations: number;
+                            /** @description Events organized, cancelled ones included. */
+                            events: number;
+                            feedbacks: number;
+                        };
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Nobody removes their own staff flag or deactivates themselves; the last active staff user never loses staff. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    is_active?: boolean;
+                    is_organizer?: boolean;
+                    is_staff?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        email: string;
+                        username: string;
+                        is_organizer: boolean;
+                        is_staff: boolean;
+                        is_active: boolean;
+                        /** Format: date-time */
+                        date_joined: string;
+                        /** @description The address was confirmed with the link mailed to it. */
+                        is_email_verified: boolean;
+                        counts: {
+                            /** @description Registrations ever made, cancelled ones included. */
+                            registrations: number;
+                            /** @description Events organized, cancelled ones included. */
+                            events: number;
+                            feedbacks: number;
+                        };
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminListEvents: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+                /** @description Words in title, description or location; case- and accent-insensitive. */
+                search?: string;
+                /** @description Location contains this (case- and accent-insensitive). */
+                location?: string;
+                /** @description A category id or slug. */
+                category?: string;
+                /** @description YYYY-MM-DD or ISO 8601 datetime; inclusive. */
+                date_from?: string;
+                /** @description YYYY-MM-DD (the whole day, UTC) or ISO 8601 datetime; inclusive. */
+                date_to?: string;
+                /** @description Only events of this organizer. */
+                organizer?: string;
+                /** @description true: only events selling out soon; false: only the others. */
+                is_selling_out_soon?: boolean;
+                /** @description true: only events with tickets remaining; false: only sold-out ones. */
+                has_seats?: boolean;
+                /** @description true: past events too (by default only upcoming ones). */
+                include_past?: boolean;
+                /** @description Sort order (default date_time). */
+                ordering?: "date_time" | "-date_time" | "created_at" | "-created_at" | "title" | "tickets_remaining";
+                /** @description Only active (true) or only cancelled (false) events; both when omitted. */
+                is_active?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminDeactivateEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminReactivateEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminListFeedbacks: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+                /** @description Only feedback on this event. */
+                event?: string;
+                /** @description Only feedback by this user. */
+                user?: string;
+                /** @description Only this rating. */
+                rating?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        /** Format: uri */
+                        next: string | null;
+                        /** Format: uri */
+                        previous: string | null;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description The author.
+                             */
+                            user: string;
+                            /** Format: uuid */
+                            event: string;
+                            rating: number;
+                            comment: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            event_title: string;
+                            user_username: string;
+                            user_email: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminSystemStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: string;
+                        database: "embedded" | "postgresql";
+                        counts: {
+                            users: number;
+                            events: number;
+                            registrations: number;
+                            tickets: number;
+                            feedbacks: number;
+                        };
+                        pending_jobs: {
+                            count: number;
+                            /** @description The 20 soonest. */
+                            next: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                /** Format: date-time */
+                                run_at: string;
+                                attempts: number;
+                                last_error: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminCheckIntegrity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        /** Format: date-time */
+                        checked_at: string;
+                        problems: {
+                            check: string;
+                            detail: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    adminListAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+                /** @description Only actions of this staff user. */
+                actor?: string;
+                action?: "user.update" | "category.create" | "category.update" | "category.delete" | "event.cancel" | "event.deactivate" | "event.reactivate" | "feedback.delete";
+                target_type?: "user" | "category" | "event" | "feedback";
+                /** @description Only actions on this user, category, event or feedback. */
+                target?: string;
+                /** @description YYYY-MM-DD or ISO 8601 datetime; inclusive. */
+                date_from?: string;
+                /** @description YYYY-MM-DD (the whole day, UTC) or ISO 8601 datetime; inclusive. */
+                date_to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        /** Format: uri */
+                        next: string | null;
+                        /** Format: uri */
+                        previous: string | null;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            actor: string;
+                            /** @description As it was when they acted. */
+                            actor_email: string;
+                            /** @enum {string} */
+                            action: "user.update" | "category.create" | "category.update" | "category.delete" | "event.cancel" | "event.deactivate" | "event.reactivate" | "feedback.delete";
+                            /** @enum {string} */
+                            target_type: "user" | "category" | "event" | "feedback";
+                            /** Format: uuid */
+                            target_id: string;
+                            before: {
+                                [key: string]: unknown;
+                            } | null;
+                            after: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
                 };
             };
             /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */

@@ -54,6 +54,11 @@ export function Layout() {
                 <li>
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
+                {user.is_staff && (
+                  <li>
+                    <NavLink to="/admin">Admin</NavLink>
+                  </li>
+                )}
                 <li>
                   <button type="button" className="link-button" onClick={() => void logOut().then(() => navigate('/'))}>
                     Log out
