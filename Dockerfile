@@ -2,7 +2,7 @@
 # Production image: compiled JavaScript, production dependencies only, runs as the unprivileged `node` user.
 
 # 1. Compile TypeScript (needs the dev dependencies).
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,14 +13,14 @@ COPY drizzle ./drizzle
 RUN npm run build
 
 # 2. Production dependencies only.
-FROM node:20-bookworm-slim AS deps
+FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # 3. The runtime: dist/ holds src/, scripts/ and drizzle/ (the migrations, applied at start-up).
 #    test/server-process.test.ts starts this same layout outside Docker: `node src/server.js`.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \

@@ -46,7 +46,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const quick = flags.quick!;
+const quick = flags.quick;
 const dbs: DbKind[] = flags.db === 'both' ? ['postgres', 'pglite'] : [flags.db as DbKind];
 if (!dbs.every((db) => db === 'postgres' || db === 'pglite')) throw new Error('--db must be postgres, pglite or both');
 // --quick must finish within a minute for both databases (issue 6): short windows, and the race run once.
@@ -59,12 +59,12 @@ const selected = selectScenarios(flags.scenarios);
 const scenarios = allScenarios.filter((s) => s.ceiling || selected.includes(s));
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
-const tool = chooseTool(flags.load!);
+const tool = chooseTool(flags.load);
 const workersFor = (db: DbKind) => (db === 'postgres' ? 2 : 1);
 
 function chooseTool(wanted: string): 'wrk' | 'autocannon' {
   if (wanted === 'autocannon') return 'autocannon';
-  let hasWrk = false;
+  let hasWrk: boolean;
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
     hasWrk = true;

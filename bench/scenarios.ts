@@ -18,7 +18,7 @@ import {
 export interface ScenarioContext {
   sizes: SeedSizes;
   /** A valid access token for bench user number n. */
-  token(n: number): string;
+  token: (n: number) => string;
 }
 
 export interface Scenario {

@@ -120,7 +120,7 @@ async function seedSession(
   const counts: Record<string, number> = {};
   for (const table of ['users', 'categories', 'events', 'registrations', 'tickets', 'feedbacks']) {
     const result = await db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`));
-    counts[table] = Number((result as unknown as { rows: { n: number }[] }).rows[0]!.n);
+    counts[table] = Number((result as { rows: { n: number }[] }).rows[0]!.n);
   }
   return counts;
 }
@@ -240,7 +240,7 @@ export async function raceOutcome(database: Database, round = 0) {
            (SELECT count(*)::int FROM tickets t WHERE t.event_id = e.id) AS tickets,
            (SELECT count(DISTINCT t.code)::int FROM tickets t WHERE t.event_id = e.id) AS distinct_codes
     FROM events e WHERE e.id = ${raceEvent}`);
-  const row = (result as unknown as { rows: Record<string, number>[] }).rows[0]!;
+  const row = (result as { rows: Record<string, number>[] }).rows[0]!;
   return {
     capacity: Number(row.capacity),
     registeredCount: Number(row.registered_count),

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -28,6 +26,7 @@ import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import openApiPlugin from './plugins/openapi.js';
 import publicCachePlugin from './plugins/public-cache.js';
 
 declare module 'fastify' {
@@ -61,7 +60,12 @@ export const API_VERSION = '0.1.0';
 export async function buildApp({ config, database, clock = systemClock }: AppOptions): Promise<FastifyInstance> {
   if (!config.jwtSecret) throw new Error('buildApp needs config.jwtSecret');
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(config.logFormat === 'pretty'
+        ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+        : {}),
+    },
     // Fastify takes a hop count too, but its types do not say so: as a function it is the same rule.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
@@ -82,9 +86,10 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
     // no object, so it answers like a non-uuid id does (404), in the API's error shape.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+        void reply.code(404).send({ detail: 'Not found.', code: 'not_found' });
+        return;
       }
-      return reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
+      void reply.code(400).send({ detail: 'Bad request.', code: 'bad_request' });
     },
     // strictValidation: no non-finite number ("Infinity", "1e309" coerce to one), and only uuids and date-times
     // that PostgreSQL can store.
@@ -120,27 +125,9 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   // After helmet and CORS: a cached answer still carries their headers.
   await app.register(publicCachePlugin);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Event Ticketing API',
-        version: API_VERSION,
-        description:
-          'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
-        license: { name: 'MIT' },
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(openApiPlugin, { version: API_VERSION });
   await app.register(authPlugin, { tokens: app.tokens });
   await app.register(idempotencyPlugin);
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get(
     '/healthz',

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,6 +17,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   logLevel: string;
+  /** `pretty` (human-readable, pino-pretty) or `json` (one JSON object per line, for log collectors). */
+  logFormat: 'pretty' | 'json';
   /** Origins allowed by CORS; empty means no cross-origin access. */
   corsOrigins: string[];
   rateLimitsEnabled: boolean;
@@ -115,6 +118,24 @@ function publicUrl(raw: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** Pretty for a person at a terminal in development; JSON in production and whenever the output is piped. */
+function logFormat(env: NodeJS.ProcessEnv, isProduction: boolean): 'pretty' | 'json' {
+  const raw = env.LOG_FORMAT?.trim().toLowerCase();
+  if (raw === 'pretty' || raw === 'json') return raw;
+  if (raw) throw new ConfigError(`LOG_FORMAT must be pretty or json, got "${env.LOG_FORMAT}"`);
+  return !isProduction && process.stdout.isTTY && prettyLogsInstalled() ? 'pretty' : 'json';
+}
+
+/** pino-pretty is a development dependency: a production install (npm ci --omit=dev) has no pretty logs. */
+function prettyLogsInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Durations accept plain seconds or a unit suffix: 300, 5m, 24h, 1d. */
 export function parseDuration(name: string, raw: string | undefined, fallbackSeconds: number): number {
   if (raw === undefined || raw.trim() === '') return fallbackSeconds;
@@ -148,7 +169,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     nodeEnv,
     isProduction,
-    host: env.HOST ?? '0.0.0.0',
+    // Only this machine by default: a development server should not be reachable from the network unasked.
+    // The Docker image sets HOST=0.0.0.0 (a container is reached through its published port).
+    host: env.HOST ?? '127.0.0.1',
     port,
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
@@ -156,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 5 * 60),
     refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 24 * 3600),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logFormat: logFormat(env, isProduction),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitsEnabled: !['off', '0', 'false', 'no'].includes(rateLimits),
     loginFailuresPerAccount: int(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1),

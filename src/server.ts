@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import 'dotenv/config';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
@@ -68,8 +69,18 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  logWhereToLook(app, config);
   poller?.start();
   outboxWorker?.start();
+}
+
+/** One line that tells a person where to start: the API docs, and the web app when this build serves one. */
+function logWhereToLook(app: FastifyInstance, config: Config): void {
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = `http://${host}:${config.port}`;
+  const webApp = app.hasRoute({ method: 'GET', url: '/app/' }) ? `${base}/app/` : undefined;
+  const urls = { docs: `${base}/docs/`, openapi: `${base}/openapi.json`, ...(webApp ? { app: webApp } : {}) };
+  app.log.info(urls, `API docs at ${urls.docs}${webApp ? `, web app at ${webApp}` : ''}`);
 }
 
 async function main(): Promise<void> {

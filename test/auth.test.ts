@@ -27,7 +27,7 @@ const post = (url: string, payload: unknown, headers: Record<string, string> = {
 async function loginTokens(email: string, password = DEFAULT_PASSWORD) {
   const res = await post('/auth/login/', { email, password });
   expect(res.statusCode).toBe(200);
-  return res.json() as { access: string; refresh: string };
+  return res.json<{ access: string; refresh: string }>();
 }
 
 describe('POST /auth/register/', () => {
@@ -74,6 +74,14 @@ describe('POST /auth/register/', () => {
     const res = await post('/auth/register/', similar);
     expect(res.statusCode).toBe(400);
     expect(res.json().password.join(' ')).toContain('too similar to the username');
+  });
+
+  it('refuses passwords from public breach lists, whatever their case', async () => {
+    for (const password of ['password1', 'qwerty123', 'iloveyou', 'dragon123', 'sunshine1', 'trustno1', 'Football1', 'PASSW0RD']) {
+      const res = await post('/auth/register/', signUpBody({ password, password2: password }));
+      expect(res.statusCode, password).toBe(400);
+      expect(res.json().password, password).toContain('This password is too common.');
+    }
   });
 
   it('refuses duplicate email (any case) and username', async () => {

@@ -104,7 +104,7 @@ const ownOnly = (status: number) => ({ anonymous: 401, user: status, organizer: 
 
 async function refreshTokenOf(who: TestUser): Promise<string> {
   const res = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: who.email, password: DEFAULT_PASSWORD } });
-  return (res.json() as { refresh: string }).refresh;
+  return (res.json<{ refresh: string }>()).refresh;
 }
 
 const rows: Row[] = [

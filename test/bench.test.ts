@@ -26,7 +26,10 @@ afterAll(async () => {
   await ctx.close();
 });
 
-const rows = async <T>(query: ReturnType<typeof sql>) => ((await ctx.app.db.execute(query)) as unknown as { rows: T[] }).rows;
+const rows = async <T>(query: ReturnType<typeof sql>) => {
+  const result: unknown = await ctx.app.db.execute(query);
+  return (result as { rows: T[] }).rows;
+};
 
 describe('benchmark ceiling routes', () => {
   it('do not exist unless BENCH_ROUTES is set', async () => {
@@ -45,7 +48,7 @@ describe('benchmark ceiling routes', () => {
   });
 
   it('stay out of the OpenAPI document', async () => {
-    const document = (await benchCtx.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: object };
+    const document = (await benchCtx.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: object }>();
     expect(Object.keys(document.paths).some((p) => p.startsWith('/bench'))).toBe(false);
     expect(Object.keys(document.paths)).toContain('/healthz');
   });

@@ -15,7 +15,7 @@ const at = (iso: string) => new Date(iso);
 async function list(query: string) {
   const res = await ctx.app.inject({ url: `/events/?${query}` });
   expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
-  return res.json() as { count: number; next: string | null; previous: string | null; results: { id: string }[] };
+  return res.json<{ count: number; next: string | null; previous: string | null; results: { id: string }[] }>();
 }
 const ids = async (query: string) => (await list(query)).results.map((e) => e.id);
 async function rejected(query: string) {
@@ -235,7 +235,7 @@ describe('list totals cache (LIST_COUNT_CACHE_SECONDS)', () => {
       const organizerOfCache = await createOrganizer(cached.app);
       const location = `Cachetown-${Date.now()}`;
       const list = async (query: string) =>
-        (await cached.app.inject({ url: `/events/?location=${location}${query}` })).json() as { count: number; results: unknown[] };
+        (await cached.app.inject({ url: `/events/?location=${location}${query}` })).json<{ count: number; results: unknown[] }>();
 
       await createEvent(cached.app, organizerOfCache, { location });
       expect((await list('')).count).toBe(1);

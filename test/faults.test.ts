@@ -207,8 +207,8 @@ describe.skipIf(!canRunPrivatePostgres)('pool connections across PostgreSQL rest
       const pids = await Promise.all(
         Array.from({ length: POOL_SIZE }, () =>
           database.db.transaction(async (tx) => {
-            const result = (await tx.execute(sql`select pg_backend_pid() as pid, pg_sleep(0.3)`)) as unknown as { rows: { pid: number }[] };
-            return result.rows[0]!.pid;
+            const result = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid, pg_sleep(0.3)`);
+            return (result as { rows: { pid: number }[] }).rows[0]!.pid;
           }),
         ),
       );

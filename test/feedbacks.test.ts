@@ -29,7 +29,7 @@ async function leaveFeedback(event: EventRow, user: TestUser, rating: number, co
   // A fresh token: some tests move the clock past the factory token's lifetime.
   const res = await post({ event: event.id, rating, comment }, authHeader(ctx.app, user.id));
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; rating: number };
+  return res.json<{ id: string; rating: number }>();
 }
 
 async function ratingOf(eventId: string) {
@@ -288,9 +288,9 @@ describe('editing and deleting feedback', () => {
       ctx.app.inject({ method: 'PATCH', url: `/feedbacks/${feedback.id}/`, payload: { rating }, headers: attendee.auth }),
     );
     const keptEdits = [2, 5, 3].map((rating) =>
-      ctx.app.inject({ method: 'PATCH', url: `/feedbacks/${kept[0]!.id}/`, payload: { rating }, headers: others[0]!.auth }),
+      ctx.app.inject({ method: 'PATCH', url: `/feedbacks/${kept[0]!.id}/`, payload: { rating }, headers: others[0].auth }),
     );
-    const removal = ctx.app.inject({ method: 'DELETE', url: `/feedbacks/${kept[1]!.id}/`, headers: others[1]!.auth });
+    const removal = ctx.app.inject({ method: 'DELETE', url: `/feedbacks/${kept[1]!.id}/`, headers: others[1].auth });
     const results = await Promise.all([...edits, ...keptEdits, removal]);
     expect(results.every((r) => [200, 204].includes(r.statusCode))).toBe(true);
     const listed = (await ctx.app.inject({ url: `/feedbacks/?event=${event.id}` })).json();

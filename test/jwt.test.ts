@@ -99,7 +99,7 @@ describe('tokens of users who are gone', () => {
   it('refuses the access and refresh tokens of a deleted user', async () => {
     const doomed = await createUser(ctx.app);
     const login = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: doomed.email, password: DEFAULT_PASSWORD } });
-    const { access, refresh } = login.json() as { access: string; refresh: string };
+    const { access, refresh } = login.json<{ access: string; refresh: string }>();
     expect((await me(access)).statusCode).toBe(200);
     await ctx.app.db.delete(users).where(eq(users.id, doomed.id));
     expect401(await me(access));
@@ -110,7 +110,7 @@ describe('tokens of users who are gone', () => {
   it('refuses the access and refresh tokens of a deactivated user', async () => {
     const inactive = await createUser(ctx.app);
     const login = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: inactive.email, password: DEFAULT_PASSWORD } });
-    const { access, refresh } = login.json() as { access: string; refresh: string };
+    const { access, refresh } = login.json<{ access: string; refresh: string }>();
     await ctx.app.db.update(users).set({ isActive: false }).where(eq(users.id, inactive.id));
     expect401(await me(access));
     const res = await ctx.app.inject({ method: 'POST', url: '/auth/token/refresh/', payload: { refresh } });

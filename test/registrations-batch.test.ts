@@ -115,7 +115,7 @@ describe('POST /registrations/ under a rush in one process', () => {
       ),
     );
     expect(responses.map((r) => r.statusCode).every((s) => s === 201)).toBe(true);
-    const bodies = responses.map((r) => r.json() as { status: string; quantity: number; ticket_instances: unknown[]; user: string });
+    const bodies = responses.map((r) => r.json<{ status: string; quantity: number; ticket_instances: unknown[]; user: string }>());
     expect(bodies.map((b) => b.user)).toEqual(crowd.map((u) => u.id));
     const seats = bodies.filter((b) => b.status === 'registered').reduce((sum, b) => sum + b.quantity, 0);
     const [row] = await ctx.app.db.select().from(events).where(eq(events.id, event.id));

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 async function database() {
   const db = await processDatabase();
-  cleanups.push(db.remove);
+  cleanups.push(() => db.remove());
   return db.env;
 }
 

@@ -162,7 +162,7 @@ function poolTransaction(pool: pg.Pool): Db['transaction'] {
     } finally {
       client.release(broken);
     }
-  }) as Db['transaction'];
+  });
 }
 const NO_ERROR = Symbol('no error');
 

@@ -15,11 +15,14 @@ export interface IntegrityReport {
 /** At most this many rows are reported per check, so a badly broken database still prints a readable list. */
 const ROWS_PER_CHECK = 50;
 
+/** A row of one check's query: ids, counts and numbers (pg returns bigint counts as strings). */
+type Row = Record<string, string | number | null>;
+
 interface Check {
   name: string;
   /** Selects one row per violation; `detail` is composed from its columns. */
   query: SQL;
-  detail: (row: Record<string, unknown>) => string;
+  detail: (row: Row) => string;
 }
 
 /**
@@ -115,10 +118,10 @@ const checks: Check[] = [
   },
 ];
 
-async function rows(db: Db, query: SQL): Promise<Record<string, unknown>[]> {
-  // Both drivers (pg and PGlite) answer execute() with `{ rows }`.
-  const result = (await db.execute(query)) as unknown as { rows: Record<string, unknown>[] };
-  return result.rows;
+async function rows(db: Db, query: SQL): Promise<Row[]> {
+  // Both drivers (pg and PGlite) answer execute() with `{ rows }`; the driver-agnostic Db types it unknown.
+  const result: unknown = await db.execute(query);
+  return (result as { rows: Row[] }).rows;
 }
 
 /**

@@ -55,7 +55,7 @@ export function listOperations(doc: OpenApiDocument): Operation[] {
         name: `${method.toUpperCase()} ${path}`,
         pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
         query: Object.fromEntries(
-          (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, (p.schema ?? {}) as JsonSchema]),
+          (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, (p.schema ?? {})]),
         ),
         body: op.requestBody?.content?.['application/json']?.schema,
         statuses: Object.keys(responses),

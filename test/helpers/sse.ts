@@ -68,10 +68,15 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         const message: SseMessage = { data: '' };
         let isMessage = false;
         for (const line of block.split('\n')) {
-          if (line.startsWith(':')) comments.push(line.slice(1).trim());
-          else if (line.startsWith('id: ')) (message.id = line.slice(4)), (isMessage = true);
-          else if (line.startsWith('event: ')) (message.event = line.slice(7)), (isMessage = true);
-          else if (line.startsWith('data: ')) (message.data += line.slice(6)), (isMessage = true);
+          if (line.startsWith(':')) {
+            comments.push(line.slice(1).trim());
+            continue;
+          }
+          if (line.startsWith('id: ')) message.id = line.slice(4);
+          else if (line.startsWith('event: ')) message.event = line.slice(7);
+          else if (line.startsWith('data: ')) message.data += line.slice(6);
+          else continue;
+          isMessage = true;
         }
         if (isMessage) messages.push(message);
       }

@@ -33,7 +33,7 @@ export async function insertAndPublishNotifications(db: Db, values: NewNotificat
         notified: sql<string>`pg_notify(${NOTIFICATIONS_CHANNEL}, ${inserted.userId}::text || ':' || ${inserted.id}::text)::text`,
       })
       .from(inserted);
-    rows.push(...published.map((p) => p.row as NotificationRow));
+    rows.push(...published.map((p) => p.row));
   }
   return rows;
 }
