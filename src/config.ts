@@ -71,6 +71,14 @@ export interface Config {
   requireEmailVerification: boolean;
   /** Milliseconds between outbox delivery passes (mails); 0 disables delivery in this process. */
   outboxPollMs: number;
+  /** Webhook targets may be http:// (development, tests); otherwise https:// only. */
+  webhookAllowHttp: boolean;
+  /** Webhook targets may resolve to loopback, private, link-local or metadata addresses (development, tests). */
+  webhookAllowPrivate: boolean;
+  /** A webhook delivery's whole exchange must finish within this. */
+  webhookTimeoutMs: number;
+  /** Webhook deliveries one process runs at once: a slow endpoint occupies one, never the others. */
+  webhookConcurrency: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
   benchRoutes: boolean;
 }
@@ -207,6 +215,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailBaseUrl,
     requireEmailVerification: bool(env, 'REQUIRE_EMAIL_VERIFICATION', false),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1_000),
+    webhookAllowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 4, 1),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

@@ -8,6 +8,7 @@ import { JobPoller } from './modules/jobs/scheduler.js';
 import { emailChannel } from './modules/mail/mail.channel.js';
 import { createMailTransport } from './modules/mail/mail.transport.js';
 import { OutboxWorker } from './modules/outbox/outbox.worker.js';
+import { webhookChannel } from './modules/webhooks/webhooks.channel.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
 
@@ -24,16 +25,24 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     { destination: mailTransport.destination },
     config.smtpUrl ? 'mail is sent through SMTP' : 'no SMTP_URL: mails are written as .eml files to this folder',
   );
-  const outboxWorker =
-    config.outboxPollMs > 0
-      ? new OutboxWorker({
-          db: database.db,
-          clock: app.clock,
-          channels: [emailChannel({ config, transport: mailTransport, signer: app.linkSigner, log: app.log })],
-          intervalMs: config.outboxPollMs,
-          log: app.log,
-        })
-      : undefined;
+  const outboxWorkers: OutboxWorker[] = [];
+  if (config.outboxPollMs > 0) {
+    outboxWorkers.push(
+      new OutboxWorker({
+        db: database.db,
+        clock: app.clock,
+        channels: [emailChannel({ config, transport: mailTransport, signer: app.linkSigner, log: app.log })],
+        intervalMs: config.outboxPollMs,
+        log: app.log,
+      }),
+    );
+    // Webhooks on lanes of their own, one message at a time each: a receiver that hangs until its timeout holds
+    // one lane (and, by its ordering key, only its own later messages), never mails or other endpoints.
+    const webhooks = webhookChannel({ config, log: app.log });
+    for (let lane = 0; lane < config.webhookConcurrency; lane++) {
+      outboxWorkers.push(new OutboxWorker({ db: database.db, clock: app.clock, channels: [webhooks], intervalMs: config.outboxPollMs, log: app.log, batch: 1 }));
+    }
+  }
   const poller =
     config.jobPollSeconds > 0
       ? new JobPoller({ db: database.db, clock: app.clock, settings: config, intervalSeconds: config.jobPollSeconds, log: app.log })
@@ -55,7 +64,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     reaper.unref();
     try {
       await poller?.stop();
-      await outboxWorker?.stop();
+      await Promise.all(outboxWorkers.map((worker) => worker.stop()));
       mailTransport.close();
       await app.close();
       await database.close();
@@ -71,7 +80,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   await app.listen({ port: config.port, host: config.host });
   logWhereToLook(app, config);
   poller?.start();
-  outboxWorker?.start();
+  for (const worker of outboxWorkers) worker.start();
 }
 
 /** One line that tells a person where to start: the API docs, and the web app when this build serves one. */

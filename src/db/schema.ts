@@ -187,6 +187,7 @@ export const notificationKinds = [
   'event_cancelled',
   'event_reminder',
   'feedback_request',
+  'webhook_disabled',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
@@ -386,3 +387,54 @@ export const mailPreferences = pgTable('mail_preferences', {
   eventChanges: boolean('event_changes').notNull().default(true),
   updatedAt: updatedAt(),
 });
+
+/**
+ * An organizer's webhook endpoint: deliveries of the chosen event types (for one event, or all of the owner's
+ * events) go to `url`, signed per Standard Webhooks with `secret` (and, for 24 hours after a rotation, with
+ * `previous_secret` too). The secrets are kept as given (`whsec_` + base64): signing needs them, not a hash.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    eventTypes: text('event_types').array().notNull(),
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'cascade' }),
+    isActive: boolean('is_active').notNull().default(true),
+    /** Why the endpoint was turned off by the server (`gone`: it answered 410; `failing`: too many failures). */
+    disabledReason: text('disabled_reason'),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_owner_idx').on(t.ownerId), index('webhook_endpoints_event_idx').on(t.eventId)],
+);
+
+/** One delivery attempt of a webhook message (the outbox row `message_id`), as its endpoint's owner sees it. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    /** The outbox message (also the `webhook-id` header); no foreign key: sent messages are purged after 45 days. */
+    messageId: uuid('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull(),
+    succeeded: boolean('succeeded').notNull(),
+    /** Null when no answer came (refused, timed out, address not allowed). */
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    /** The first 1 KB of the answer's body. */
+    responseBody: text('response_body'),
+    error: text('error'),
+  },
+  (t) => [index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_message_idx').on(t.messageId)],
+);

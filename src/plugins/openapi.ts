@@ -85,7 +85,7 @@ export const operationIds: Record<string, string> = {
   'POST /webhooks/:id/rotate-secret/': 'rotateWebhookSecret',
   'POST /webhooks/:id/ping/': 'pingWebhook',
   'GET /webhooks/:id/deliveries/': 'listWebhookDeliveries',
-  'POST /webhooks/:id/deliveries/:deliveryId/redeliver/': 'redeliverWebhook',
+  'POST /webhooks/:id/deliveries/:delivery_id/redeliver/': 'redeliverWebhook',
 
   'POST /registrations/': 'createRegistration',
   'GET /registrations/mine/': 'listMyRegistrations',

@@ -7,6 +7,7 @@ import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
+import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
 import type { EventChanges, EventInput, EventListQuery, EventStatus, Ordering } from './events.schemas.js';
@@ -146,6 +147,7 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       { dateTime: { from: event.dateTime, to: updated.dateTime }, location: { from: event.location, to: updated.location } },
       now,
     );
+    await queueWebhooks(tx, id, [eventUpdatedItem(updated)], now);
     // Still under the row lock, so no new registration can take the added seats before the waiting list does.
     if (updated.capacity > event.capacity && (await promoteWaitlist(tx, id, now)).length > 0) {
       return (await repo.findEventById(tx, id))!;
@@ -165,8 +167,9 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     if (!isManager(actor, event)) throw forbidden();
     if (event.cancelledAt) return;
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
-    await cancelAllForEvent(tx, id, now);
+    const cancelled = await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, cancelledAt: now, updatedAt: now });
+    await queueWebhooks(tx, id, [eventCancelledItem(event, cancelled)], now);
   });
 }
 

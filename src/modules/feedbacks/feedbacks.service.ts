@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, isUniqueViolation, notFound } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
+import { feedbackItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './feedbacks.repository.js';
 import type { FeedbackFilters, FeedbackRow } from './feedbacks.repository.js';
 
@@ -53,6 +54,7 @@ export async function createFeedback(
         updatedAt: now,
       });
       await repo.adjustEventRating(tx, event.id, input.rating, 1);
+      await queueWebhooks(tx, event.id, [feedbackItem(event, row)], now);
       return row;
     });
   } catch (err) {

@@ -8,6 +8,7 @@ import { notify, notifyAlongside, notifyEventCancelled } from '../notifications/
 import * as repo from './registrations.repository.js';
 import type { EventRow, RegistrationRow, RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
 import { ticketCode } from './ticket-codes.js';
+import { checkedInItem, listeningEndpoints, queueWebhooks, queueWebhooksTo, registrationItem } from '../webhooks/webhooks.service.js';
 
 export type { RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
 
@@ -143,6 +144,8 @@ export async function registerOrders(
   { readHolders }: { readHolders: boolean } = { readHolders: true },
 ): Promise<BatchOutcome<RegistrationWithTickets>[]> {
   const claimOrders = Array.isArray(claim) ? () => claim : claim;
+  // Read before the lock, so the lock is not held for it (an endpoint added meanwhile hears from the next change).
+  const endpoints = await listeningEndpoints(tx, eventId);
   let orders: Order[];
   let locked: { event: EventRow; holders: Map<string, RegistrationStatus> } | undefined;
   if (readHolders) {
@@ -211,6 +214,22 @@ export async function registerOrders(
     // A ticket whose code was already taken (about one in 2^60) gets a code drawn again.
     ...(await issueTickets(tx, planned.filter((t) => !issued.has(t.id)))),
   ];
+  if (endpoints.length > 0) {
+    const latest = new Date(Math.max(...accepted.map((a) => a.row.createdAt.getTime())));
+    await queueWebhooksTo(
+      tx,
+      endpoints,
+      accepted.map(({ row }) =>
+        registrationItem(
+          row.status === 'registered' ? 'registration.created' : 'registration.waitlisted',
+          event,
+          row,
+          tickets.filter((t) => t.registrationId === row.id).sort((a, b) => a.seat - b.seat).map((t) => t.code),
+        ),
+      ),
+      latest,
+    );
+  }
   // The statement could not see the orders it queued itself: count those ahead of each one, in the queue's order.
   const queuedNow = accepted.map((a) => a.row).filter((r) => r.status === 'waitlisted');
   const ahead = (row: RegistrationRow) => queuedNow.filter((other) => queueOrder(other, row) < 0).length;
@@ -277,7 +296,7 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
     'registered',
     now,
   );
-  await issueTickets(tx, seatsOf(rows, now));
+  const tickets = await issueTickets(tx, seatsOf(rows, now));
   await repo.adjustEventCounts(
     tx,
     eventId,
@@ -288,6 +307,12 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
   await notify(
     tx,
     rows.map((r) => ({ userId: r.userId, eventId, kind: 'promoted' as const, message: messages.promoted(event.title) })),
+    now,
+  );
+  await queueWebhooks(
+    tx,
+    eventId,
+    rows.map((r) => registrationItem('registration.promoted', event, r, tickets.filter((t) => t.registrationId === r.id).map((t) => t.code))),
     now,
   );
   return rows;
@@ -317,6 +342,14 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
     await notify(
       tx,
       { userId: registration.userId, eventId: event.id, kind: 'registration_cancelled', message: message(event.title) },
+      now,
+    );
+    // Before the promotions it makes room for, so an endpoint hears of them in that order.
+    const cancelledTickets = await repo.listTicketsOf(tx, [registration.id]);
+    await queueWebhooks(
+      tx,
+      event.id,
+      [registrationItem('registration.cancelled', event, { ...registration, status: 'cancelled' }, cancelledTickets.map((t) => t.code))],
       now,
     );
     if (wasRegistered) await promoteWaitlist(tx, event.id, now);
@@ -439,6 +472,7 @@ export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date):
         used_at: current.ticket.usedAt?.toISOString() ?? null,
       });
     }
+    await queueWebhooks(tx, current.event.id, [checkedInItem(current.event, used, current.registration)], now);
     return { ...current, ticket: used };
   });
 }
