@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts
 COPY drizzle ./drizzle
+COPY web ./web
 RUN npm run build
 
 # 2. Production dependencies only.
@@ -18,7 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# 3. The runtime: dist/ holds src/, scripts/ and drizzle/ (the migrations, applied at start-up).
+# 3. The runtime: dist/ holds src/, scripts/, drizzle/ (the migrations, applied at start-up) and web/dist (the app).
 #    test/server-process.test.ts starts this same layout outside Docker: `node src/server.js`.
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \

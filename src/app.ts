@@ -29,6 +29,7 @@ import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import openApiPlugin from './plugins/openapi.js';
 import publicCachePlugin from './plugins/public-cache.js';
+import webAppPlugin from './plugins/web-app.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -172,6 +173,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(ticketsRoutes);
   await app.register(webhookRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);
+  // The browser app under /app/ (and `/` sends browsers there); its own CSP and cache headers stay inside it.
+  await app.register(webAppPlugin);
 
   return app;
 }

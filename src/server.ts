@@ -63,10 +63,13 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     const reaper = setInterval(() => app.server.closeIdleConnections(), 200);
     reaper.unref();
     try {
+      // No new delivery pass from here; one under way finishes (its mails are recorded) while the server closes,
+      // without holding up the refusal of new connections.
+      const outboxStopped = Promise.all(outboxWorkers.map((worker) => worker.stop()));
       await poller?.stop();
-      await Promise.all(outboxWorkers.map((worker) => worker.stop()));
-      mailTransport.close();
       await app.close();
+      await outboxStopped;
+      mailTransport.close();
       await database.close();
       process.exit(0);
     } catch (err) {

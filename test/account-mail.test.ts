@@ -101,7 +101,12 @@ describe('email verification', () => {
     expect((await me()).json().is_email_verified).toBe(true);
 
     // A new address is unverified again, gets its own link, and the old link proves nothing for it.
-    const changed = await ctx.app.inject({ method: 'PATCH', url: '/auth/me/', headers: auth, payload: { email: 'ada@lovelace.example', current_password: 'Analytical-Engine-1843' } });
+    const changed = await ctx.app.inject({
+      method: 'PATCH',
+      url: '/auth/me/',
+      headers: auth,
+      payload: { email: 'ada@lovelace.example', current_password: 'Analytical-Engine-1843' },
+    });
     expect(changed.json().is_email_verified).toBe(false);
     expect((await post('/auth/email/verify/', { token })).statusCode).toBe(400);
     await ctx.deliver();
@@ -110,7 +115,11 @@ describe('email verification', () => {
   });
 
   it('with REQUIRE_EMAIL_VERIFICATION=true, registering for an event needs a verified address', async () => {
-    const strict: TestContext = await buildTestApp({ database: ctx.database, clock: ctx.clock, env: { REQUIRE_EMAIL_VERIFICATION: 'true' } });
+    const strict: TestContext = await buildTestApp({
+      database: ctx.database,
+      clock: ctx.clock,
+      env: { REQUIRE_EMAIL_VERIFICATION: 'true' },
+    });
     try {
       const organizer: TestUser = await createOrganizer(strict.app);
       const event = await createEvent(strict.app, organizer);
@@ -135,7 +144,8 @@ describe('password reset throttling', () => {
     const limited = await buildTestApp({ database: ctx.database, clock: ctx.clock, env: { RATE_LIMITS: 'on' } });
     try {
       const user = await createUser(limited.app);
-      const ask = (email: string) => limited.app.inject({ method: 'POST', url: '/auth/password/reset/', payload: { email }, remoteAddress: '203.0.113.9' });
+      const ask = (email: string) =>
+        limited.app.inject({ method: 'POST', url: '/auth/password/reset/', payload: { email }, remoteAddress: '203.0.113.9' });
       for (let i = 0; i < 5; i++) expect((await ask(user.email)).statusCode).toBe(202);
       await ctx.deliver();
       expect(ctx.smtp.to(user.email).filter((m) => m.parsed.subject === 'Reset your password')).toHaveLength(3);

@@ -23,11 +23,21 @@ describe('mail preferences', () => {
     const user = await createUser(ctx.app);
     const get = () => ctx.app.inject({ method: 'GET', url: '/notifications/preferences/', headers: user.auth });
     expect((await get()).json()).toEqual({ reminders: true, feedback_requests: true, event_changes: true });
-    const put = await ctx.app.inject({ method: 'PUT', url: '/notifications/preferences/', headers: user.auth, payload: { reminders: false } });
+    const put = await ctx.app.inject({
+      method: 'PUT',
+      url: '/notifications/preferences/',
+      headers: user.auth,
+      payload: { reminders: false },
+    });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toEqual({ reminders: false, feedback_requests: true, event_changes: true });
     expect((await get()).json()).toEqual(put.json());
-    const bad = await ctx.app.inject({ method: 'PUT', url: '/notifications/preferences/', headers: user.auth, payload: { reminders: 'maybe' } });
+    const bad = await ctx.app.inject({
+      method: 'PUT',
+      url: '/notifications/preferences/',
+      headers: user.auth,
+      payload: { reminders: 'maybe' },
+    });
     expect(bad.statusCode).toBe(400);
     expect((await ctx.app.inject({ method: 'GET', url: '/notifications/preferences/' })).statusCode).toBe(401);
   });
@@ -98,7 +108,9 @@ describe('event mails', () => {
     const [seated, waiting] = [await createUser(ctx.app), await createUser(ctx.app)];
     await registerFor(ctx.app, seated, event.id, 1);
     await registerFor(ctx.app, waiting, event.id, 1);
-    expect((await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: authHeader(ctx.app, organizer.id) })).statusCode).toBe(204);
+    expect(
+      (await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: authHeader(ctx.app, organizer.id) })).statusCode,
+    ).toBe(204);
     await ctx.deliver();
     for (const user of [seated, waiting]) {
       const cancelled = ctx.smtp.to(user.email).filter((m) => m.parsed.subject === 'Event cancelled: Rainy Picnic');

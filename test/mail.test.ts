@@ -94,10 +94,14 @@ describe('registration mails through a real SMTP server', () => {
     const cancel = await ctx.app.inject({ method: 'POST', url: `/registrations/${held.json().id}/cancel/`, headers: first.auth });
     expect(cancel.statusCode).toBe(200);
     await ctx.deliver();
-    expect(ctx.smtp.to(first.email).map((m) => m.parsed.subject)).toEqual(['Your tickets for Small room', 'Registration cancelled: Small room']);
+    expect(ctx.smtp.to(first.email).map((m) => m.parsed.subject)).toEqual([
+      'Your tickets for Small room',
+      'Registration cancelled: Small room',
+    ]);
     const promoted = ctx.smtp.to(second.email)[1]!.parsed;
     expect(promoted.subject).toBe('You got a seat: Small room');
-    const [code] = (await ctx.app.inject({ method: 'GET', url: '/registrations/mine/', headers: second.auth })).json().results[0].ticket_instances;
+    const [code] = (await ctx.app.inject({ method: 'GET', url: '/registrations/mine/', headers: second.auth })).json().results[0]
+      .ticket_instances;
     expect(qrImages(promoted.attachments).map((a) => decodeQr(a.content))).toEqual([code.code]);
   });
 

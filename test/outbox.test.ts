@@ -139,7 +139,14 @@ describe('outbox ordering keys', () => {
         return { status: 'sent' };
       },
     };
-    for (const [label, key] of [['a1', 'A'], ['a2', 'A'], ['b1', 'B'], ['a3', 'A'], ['b2', 'B'], ['n1', undefined]] as const) {
+    for (const [label, key] of [
+      ['a1', 'A'],
+      ['a2', 'A'],
+      ['b1', 'B'],
+      ['a3', 'A'],
+      ['b2', 'B'],
+      ['n1', undefined],
+    ] as const) {
       await enqueue(ctx.app.db, [{ channel: 'ordered', payload: { label }, ...(key ? { orderingKey: key } : {}) }], ctx.clock.now());
       ctx.clock.advance(1);
     }

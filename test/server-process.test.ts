@@ -187,12 +187,17 @@ describe.skipIf(onPostgres)('the production image layout, outside Docker', { tim
     cleanups.push(async () => fs.rmSync(app, { recursive: true, force: true }));
     await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', app]);
     fs.cpSync('drizzle', path.join(app, 'drizzle'), { recursive: true });
+    fs.cpSync('web/dist', path.join(app, 'web/dist'), { recursive: true });
     fs.copyFileSync('package.json', path.join(app, 'package.json'));
     fs.symlinkSync(path.resolve('node_modules'), path.join(app, 'node_modules'));
 
     const env = { ...(await database()), NODE_ENV: 'production' };
     const server = await serve(env, { args: [path.join(app, 'src/server.js')] });
     await signUpAndLogin(server.baseUrl, 'image_user');
+    // The compiled server finds the web app it ships with.
+    const page = await fetch(`${server.baseUrl}/app/events/some-id`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"></div>');
 
     const dockerfile = fs.readFileSync('Dockerfile', 'utf8');
     const healthcheck = JSON.parse(/HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)![1]!) as string[];

@@ -73,8 +73,8 @@ export const operationIds: Record<string, string> = {
   'POST /notifications/stream-ticket/': 'createStreamTicket',
   'GET /notifications/stream/': 'streamNotifications',
   'GET /notifications/preferences/': 'getMailPreferences',
-  'PUT /notifications/preferences/': 'replaceMailPreferences',
-  'GET /notifications/unsubscribe/': 'getUnsubscribeTarget',
+  'PUT /notifications/preferences/': 'updateMailPreferences',
+  'GET /notifications/unsubscribe/': 'getUnsubscribePage',
   'POST /notifications/unsubscribe/': 'unsubscribe',
 
   'GET /webhooks/': 'listWebhooks',

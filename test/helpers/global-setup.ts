@@ -4,12 +4,15 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openPostgres, pgliteExtensions, runMigrations, wrapPglite } from '../../src/db/client.js';
+import { buildWeb, webBuildIsStale } from '../../scripts/build-web.js';
 
 /**
  * Migrates one template database per run; each test file then gets its own copy cheaply:
  * PostgreSQL by CREATE DATABASE … TEMPLATE, PGlite by loading a dump of a migrated instance.
  */
 export default async function setup() {
+  // The browser tests load the built app from web/dist: build it once here when it is missing or stale.
+  if (webBuildIsStale()) await buildWeb();
   const url = process.env.TEST_DATABASE_URL;
   process.env.TEST_RUN_ID = String(process.pid);
   if (url) {

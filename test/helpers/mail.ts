@@ -60,5 +60,8 @@ export async function outboxRows(ctx: TestContext) {
 /** A header as sent (unfolded), or undefined; mailparser reshapes some (List-*) into objects. */
 export function rawHeader(parsed: ParsedMail, name: string): string | undefined {
   const line = parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line;
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
 }

@@ -93,12 +93,7 @@ export async function confirmPasswordReset(
 
 /** Marks the address verified; the token must be unexpired and for the user's current address. */
 export async function verifyEmail(db: Db, signer: LinkSigner, token: string, now: Date): Promise<UserRow> {
-  const userId = await readEmailVerificationToken(
-    signer,
-    token,
-    async (id) => (await usersRepo.findUserById(db, id))?.email,
-    now,
-  );
+  const userId = await readEmailVerificationToken(signer, token, async (id) => (await usersRepo.findUserById(db, id))?.email, now);
   const user = userId ? await usersRepo.findUserById(db, userId) : undefined;
   if (!user) throw ValidationError.field('token', 'This verification link is invalid or has expired.');
   if (user.emailVerifiedAt) return user;

@@ -116,7 +116,9 @@ export function emailChannel(options: {
       let footer: MailContent['blocks'] = [];
       if (preference) {
         const preferences = await repo.findPreferences(db, recipient.id);
-        const column = ({ reminders: 'reminders', feedback_requests: 'feedbackRequests', event_changes: 'eventChanges' } as const)[preference];
+        const column = ({ reminders: 'reminders', feedback_requests: 'feedbackRequests', event_changes: 'eventChanges' } as const)[
+          preference
+        ];
         if (preferences && !preferences[column]) return { status: 'dropped', reason: `the recipient turned ${preference} off` };
         const url = `${base}/notifications/unsubscribe/?token=${encodeURIComponent(unsubscribeToken(signer, recipient.id, preference))}`;
         // RFC 8058: a POST to this URL with List-Unsubscribe=One-Click unsubscribes, without a page to confirm.

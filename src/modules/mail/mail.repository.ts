@@ -13,7 +13,13 @@ export type EventRow = typeof events.$inferSelect;
 
 export async function findRecipient(db: Db, userId: string) {
   const [row] = await db
-    .select({ id: users.id, email: users.email, username: users.username, isActive: users.isActive, emailVerifiedAt: users.emailVerifiedAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      username: users.username,
+      isActive: users.isActive,
+      emailVerifiedAt: users.emailVerifiedAt,
+    })
     .from(users)
     .where(eq(users.id, userId));
   return row;

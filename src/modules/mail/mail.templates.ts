@@ -60,7 +60,9 @@ export function formatEventTime(date: Date): string {
 const sameUtcDay = (a: Date, b: Date) => a.toISOString().slice(0, 10) === b.toISOString().slice(0, 10);
 const until = (event: MailEvent) => {
   if (!event.endTime) return '';
-  return sameUtcDay(event.dateTime, event.endTime) ? ` to ${event.endTime.toISOString().slice(11, 16)} UTC` : ` to ${formatEventTime(event.endTime)}`;
+  return sameUtcDay(event.dateTime, event.endTime)
+    ? ` to ${event.endTime.toISOString().slice(11, 16)} UTC`
+    : ` to ${formatEventTime(event.endTime)}`;
 };
 const when = (event: MailEvent) => `When: ${formatEventTime(event.dateTime)}${until(event)}`;
 const where = (event: MailEvent) => `Where: ${event.location}`;
@@ -178,6 +180,7 @@ export const templates = {
 };
 
 /** Header values are one line: CR, LF and other control characters become spaces (no header injection). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is matched here
 export const oneLine = (value: string) => value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

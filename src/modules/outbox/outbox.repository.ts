@@ -28,8 +28,14 @@ export async function insertMessages(db: Db, values: NewOutboxRow[]): Promise<Ou
  * The same as insertMessages, as a CTE named `name` for a caller's own statement (one round trip while it holds a
  * lock). PostgreSQL always runs a data-modifying CTE, read or not. Dedupe keys are not supported here.
  */
-export function insertMessagesCte(name: string, values: Array<Pick<NewOutboxRow, 'channel' | 'payload' | 'nextAttemptAt'>>, now: Date): SQL {
-  const json = JSON.stringify(values.map((v) => ({ channel: v.channel, payload: v.payload, next_attempt_at: v.nextAttemptAt.toISOString() })));
+export function insertMessagesCte(
+  name: string,
+  values: Array<Pick<NewOutboxRow, 'channel' | 'payload' | 'nextAttemptAt'>>,
+  now: Date,
+): SQL {
+  const json = JSON.stringify(
+    values.map((v) => ({ channel: v.channel, payload: v.payload, next_attempt_at: v.nextAttemptAt.toISOString() })),
+  );
   return sql`${sql.identifier(name)} as (
       insert into ${outbox} (channel, payload, next_attempt_at, created_at, updated_at)
       select channel, payload, next_attempt_at, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz

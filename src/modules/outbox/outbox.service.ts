@@ -16,10 +16,7 @@ export type { OutboxRow, RetryPolicy };
  * - `dropped`: nothing to deliver any more (the recipient opted out, the registration is gone): recorded why.
  */
 export type DeliveryResult =
-  | { status: 'sent' }
-  | { status: 'retry'; error: string }
-  | { status: 'failed'; error: string }
-  | { status: 'dropped'; reason: string };
+  { status: 'sent' } | { status: 'retry'; error: string } | { status: 'failed'; error: string } | { status: 'dropped'; reason: string };
 
 /**
  * One kind of side effect (email; webhooks plug in the same way). `deliver` runs outside any transaction, at
@@ -106,8 +103,15 @@ export async function deliverDue(
   const byName = new Map(channels.map((c) => [c.name, c]));
   if (byName.size === 0) return summary;
   const claimToken = randomUUID();
-  for (let claimed = 0; claimed < limit; ) {
-    const rows = await repo.claimDue(db, [...byName.keys()], now, new Date(now.getTime() + LEASE_MS), claimToken, Math.min(CLAIM_BATCH, limit - claimed));
+  for (let claimed = 0; claimed < limit;) {
+    const rows = await repo.claimDue(
+      db,
+      [...byName.keys()],
+      now,
+      new Date(now.getTime() + LEASE_MS),
+      claimToken,
+      Math.min(CLAIM_BATCH, limit - claimed),
+    );
     if (rows.length === 0) break;
     claimed += rows.length;
     await Promise.all(
