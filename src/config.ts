@@ -106,7 +106,11 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
   const raw = env.TRUST_PROXY?.trim() ?? '';
   if (/^\d+$/.test(raw)) return Number(raw);
-  if (/[.:]/.test(raw)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (/[.:]/.test(raw))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return bool(env, 'TRUST_PROXY', false);
 }
 
@@ -188,7 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 24 * 3600),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logFormat: logFormat(env, isProduction),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     rateLimitsEnabled: !['off', '0', 'false', 'no'].includes(rateLimits),
     loginFailuresPerAccount: int(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1),
     loginFailuresPerIp: int(env, 'LOGIN_FAILURES_PER_IP', 20, 1),
@@ -209,7 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
     publicUrl: publicUrl(env.PUBLIC_URL),
-    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
     smtpUrl,
     mailFrom,
     mailBaseUrl,

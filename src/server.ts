@@ -40,7 +40,16 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     // one lane (and, by its ordering key, only its own later messages), never mails or other endpoints.
     const webhooks = webhookChannel({ config, log: app.log });
     for (let lane = 0; lane < config.webhookConcurrency; lane++) {
-      outboxWorkers.push(new OutboxWorker({ db: database.db, clock: app.clock, channels: [webhooks], intervalMs: config.outboxPollMs, log: app.log, batch: 1 }));
+      outboxWorkers.push(
+        new OutboxWorker({
+          db: database.db,
+          clock: app.clock,
+          channels: [webhooks],
+          intervalMs: config.outboxPollMs,
+          log: app.log,
+          batch: 1,
+        }),
+      );
     }
   }
   const poller =

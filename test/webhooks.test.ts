@@ -36,7 +36,7 @@ function api(user: TestUser, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: s
 async function addEndpoint(owner: TestUser, url: string, body: Record<string, unknown> = {}) {
   const res = await api(owner, 'POST', '/webhooks/', { url, event_types: [...WEBHOOK_EVENT_TYPES], ...body });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; secret: string };
+  return res.json<{ id: string; secret: string }>();
 }
 
 describe('webhook endpoints API', () => {
@@ -47,10 +47,20 @@ describe('webhook endpoints API', () => {
     const attendee = await createUser(ctx.app);
     const event = await createEvent(ctx.app, organizer);
 
-    const res = await api(organizer, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/x', event_types: ['registration.created'], event: event.id });
+    const res = await api(organizer, 'POST', '/webhooks/', {
+      url: 'http://127.0.0.1:9/x',
+      event_types: ['registration.created'],
+      event: event.id,
+    });
     expect(res.statusCode, res.body).toBe(201);
     const created = res.json();
-    expect(created).toMatchObject({ url: 'http://127.0.0.1:9/x', event_types: ['registration.created'], event: event.id, is_active: true, owner: organizer.id });
+    expect(created).toMatchObject({
+      url: 'http://127.0.0.1:9/x',
+      event_types: ['registration.created'],
+      event: event.id,
+      is_active: true,
+      owner: organizer.id,
+    });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
 
     const one = await api(organizer, 'GET', `/webhooks/${created.id}/`);
@@ -62,18 +72,26 @@ describe('webhook endpoints API', () => {
     expect((await api(other, 'GET', `/webhooks/${created.id}/`)).statusCode).toBe(404);
     expect((await api(other, 'PATCH', `/webhooks/${created.id}/`, { is_active: false })).statusCode).toBe(404);
     expect((await api(attendee, 'GET', '/webhooks/')).statusCode).toBe(403);
-    expect((await api(attendee, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: ['event.updated'] })).statusCode).toBe(403);
+    expect((await api(attendee, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: ['event.updated'] })).statusCode).toBe(
+      403,
+    );
     expect((await ctx.app.inject({ method: 'GET', url: '/webhooks/' })).statusCode).toBe(401);
 
     // Another organizer's event cannot be chosen; unknown types and an empty list are validation errors.
     const foreign = await api(other, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: ['event.updated'], event: event.id });
     expect(foreign.statusCode).toBe(400);
     expect(foreign.json()).toHaveProperty('event');
-    expect((await api(organizer, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: ['registration.exploded'] })).statusCode).toBe(400);
+    expect(
+      (await api(organizer, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: ['registration.exploded'] })).statusCode,
+    ).toBe(400);
     expect((await api(organizer, 'POST', '/webhooks/', { url: 'http://127.0.0.1:9/', event_types: [] })).statusCode).toBe(400);
     expect((await api(organizer, 'POST', '/webhooks/', { url: 'not a url', event_types: ['event.updated'] })).json()).toHaveProperty('url');
 
-    const patched = await api(organizer, 'PATCH', `/webhooks/${created.id}/`, { event_types: ['event.updated', 'event.cancelled'], event: null, is_active: false });
+    const patched = await api(organizer, 'PATCH', `/webhooks/${created.id}/`, {
+      event_types: ['event.updated', 'event.cancelled'],
+      event: null,
+      is_active: false,
+    });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ event_types: ['event.updated', 'event.cancelled'], event: null, is_active: false });
 
@@ -141,7 +159,11 @@ describe('webhook delivery to real receivers on loopback', () => {
       ticket_codes: a.ticket_instances.map((t: { code: string }) => t.code),
     });
     expect(byType('registration.waitlisted')).toMatchObject({ registration_id: b.id, status: 'waitlisted', quantity: 1, ticket_codes: [] });
-    expect(byType('registration.cancelled')).toMatchObject({ registration_id: a.id, status: 'cancelled', ticket_codes: a.ticket_instances.map((t: { code: string }) => t.code) });
+    expect(byType('registration.cancelled')).toMatchObject({
+      registration_id: a.id,
+      status: 'cancelled',
+      ticket_codes: a.ticket_instances.map((t: { code: string }) => t.code),
+    });
     expect(byType('registration.promoted')).toMatchObject({ registration_id: b.id, status: 'registered', ticket_codes: [code] });
     expect(byType('ticket.checked_in')).toMatchObject({ event_id: event.id, registration_id: b.id, ticket_code: code, seat: 1 });
     expect(byType('event.updated')).toMatchObject({ event_id: event.id, location: 'Abuja', capacity: 2 });
@@ -154,7 +176,13 @@ describe('webhook delivery to real receivers on loopback', () => {
     expect(hooks.received).toHaveLength(9);
     const deliveries = (await api(organizer, 'GET', `/webhooks/${endpointId}/deliveries/`)).json();
     expect(deliveries.count).toBe(9);
-    expect(deliveries.results[0]).toMatchObject({ event_type: 'event.cancelled', succeeded: true, status_code: 200, response_body: 'answer 200', next_retry_at: null });
+    expect(deliveries.results[0]).toMatchObject({
+      event_type: 'event.cancelled',
+      succeeded: true,
+      status_code: 200,
+      response_body: 'answer 200',
+      next_retry_at: null,
+    });
   });
 
   it('an endpoint for one event, or for some types, hears only those; another organizer’s endpoint hears nothing', async () => {
@@ -264,13 +292,20 @@ describe('webhook delivery to real receivers on loopback', () => {
     hooks.otherwise = 500;
     const { id } = await addEndpoint(organizer, hooks.url);
     // Only the last few failures are made for real; the run before them is set directly.
-    await ctx.app.db.update(webhookEndpoints).set({ consecutiveFailures: MAX_CONSECUTIVE_FAILURES - 2 }).where(eq(webhookEndpoints.id, id));
+    await ctx.app.db
+      .update(webhookEndpoints)
+      .set({ consecutiveFailures: MAX_CONSECUTIVE_FAILURES - 2 })
+      .where(eq(webhookEndpoints.id, id));
     const event = await createEvent(ctx.app, organizer);
     await registerFor(ctx.app, await createUser(ctx.app), event.id, 1);
     await registerFor(ctx.app, await createUser(ctx.app), event.id, 1);
     // A failed message no longer holds back the next one: both are tried in one pass.
     expect(await ctx.deliver()).toMatchObject({ retried: 2 });
-    expect((await api(organizer, 'GET', `/webhooks/${id}/`)).json()).toMatchObject({ is_active: false, disabled_reason: 'failing', consecutive_failures: MAX_CONSECUTIVE_FAILURES });
+    expect((await api(organizer, 'GET', `/webhooks/${id}/`)).json()).toMatchObject({
+      is_active: false,
+      disabled_reason: 'failing',
+      consecutive_failures: MAX_CONSECUTIVE_FAILURES,
+    });
     const notices = await ctx.app.db.select().from(notifications).where(eq(notifications.userId, organizer.id));
     expect(notices.map((n) => n.kind)).toEqual(['webhook_disabled']);
     ctx.clock.advance(HOUR);
@@ -354,7 +389,9 @@ describe('webhook delivery to real receivers on loopback', () => {
     const res = await api(organizer, 'POST', `/webhooks/${id}/ping/`);
     expect(res.statusCode).toBe(202);
     await ctx.deliver();
-    expect(hooks.received.map((r) => r.json)).toEqual([{ type: 'webhook.ping', timestamp: ctx.clock.now().toISOString(), data: { endpoint_id: id } }]);
+    expect(hooks.received.map((r) => r.json)).toEqual([
+      { type: 'webhook.ping', timestamp: ctx.clock.now().toISOString(), data: { endpoint_id: id } },
+    ]);
     expect(hooks.received[0]!.headers['webhook-id']).toBe(res.json().message_id);
     verifyWith(secret, hooks.received[0]!);
   });

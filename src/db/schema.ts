@@ -63,10 +63,7 @@ export const categories = pgTable(
     slug: text('slug').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('categories_name_lower_key').on(sql`lower(${t.name})`),
-    uniqueIndex('categories_slug_key').on(t.slug),
-  ],
+  (t) => [uniqueIndex('categories_name_lower_key').on(sql`lower(${t.name})`), uniqueIndex('categories_slug_key').on(t.slug)],
 );
 
 export const events = pgTable(
@@ -110,7 +107,9 @@ export const events = pgTable(
     check('events_cancelled_unpublished', sql`${t.cancelledAt} IS NULL OR NOT ${t.isActive}`),
     index('events_active_date_idx').on(t.isActive, t.dateTime),
     // Reminders and feedback requests go to every event that still takes place, published or not.
-    index('events_not_cancelled_date_idx').on(t.dateTime).where(sql`${t.cancelledAt} IS NULL`),
+    index('events_not_cancelled_date_idx')
+      .on(t.dateTime)
+      .where(sql`${t.cancelledAt} IS NULL`),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
     // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent
@@ -120,8 +119,12 @@ export const events = pgTable(
     index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
     // ?ordering=created_at / title over the public list (active events) without sorting them all. No index for
     // tickets_remaining: it would change with every registration and cost seat changes their HOT updates.
-    index('events_active_created_idx').on(t.createdAt, t.id).where(sql`${t.isActive}`),
-    index('events_active_title_idx').on(t.title, t.dateTime, t.id).where(sql`${t.isActive}`),
+    index('events_active_created_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.isActive}`),
+    index('events_active_title_idx')
+      .on(t.title, t.dateTime, t.id)
+      .where(sql`${t.isActive}`),
   ],
 );
 
@@ -172,10 +175,7 @@ export const tickets = pgTable(
     usedAt: timestamp('used_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('tickets_code_key').on(t.code),
-    uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat),
-  ],
+  (t) => [uniqueIndex('tickets_code_key').on(t.code), uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat)],
 );
 
 export const notificationKinds = [
@@ -206,7 +206,9 @@ export const notifications = pgTable(
   },
   (t) => [
     index('notifications_user_created_idx').on(t.userId, t.createdAt),
-    index('notifications_user_unread_idx').on(t.userId).where(sql`NOT ${t.isRead}`),
+    index('notifications_user_unread_idx')
+      .on(t.userId)
+      .where(sql`NOT ${t.isRead}`),
     // Scheduled kinds are sent at most once per user and event, even if two scheduler processes race.
     uniqueIndex('notifications_scheduled_once_key')
       .on(t.userId, t.eventId, t.kind)
@@ -262,7 +264,9 @@ export const jobs = pgTable(
   (t) => [
     check('jobs_status_valid', sql`${t.status} IN ('pending', 'done', 'dropped', 'failed')`),
     uniqueIndex('jobs_key_key').on(t.key),
-    index('jobs_due_idx').on(t.runAt).where(sql`${t.status} = 'pending'`),
+    index('jobs_due_idx')
+      .on(t.runAt)
+      .where(sql`${t.status} = 'pending'`),
     index('jobs_finished_idx').on(t.finishedAt),
   ],
 );
@@ -357,8 +361,12 @@ export const outbox = pgTable(
   (t) => [
     check('outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'dropped')`),
     uniqueIndex('outbox_dedupe_key').on(t.dedupeKey),
-    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
-    index('outbox_ordering_idx').on(t.orderingKey, t.createdAt, t.id).where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
+    index('outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('outbox_ordering_idx')
+      .on(t.orderingKey, t.createdAt, t.id)
+      .where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
     index('outbox_finished_idx').on(t.finishedAt),
   ],
 );
@@ -436,5 +444,8 @@ export const webhookDeliveries = pgTable(
     responseBody: text('response_body'),
     error: text('error'),
   },
-  (t) => [index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_message_idx').on(t.messageId)],
+  (t) => [
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.attemptedAt),
+    index('webhook_deliveries_message_idx').on(t.messageId),
+  ],
 );

@@ -105,7 +105,10 @@ export const tags = [
   { name: 'tickets', description: 'Ticket lookup and check-in at the door.' },
   { name: 'feedbacks', description: 'Ratings and comments after an event.' },
   { name: 'notifications', description: 'In-app notifications and their live stream.' },
-  { name: 'webhooks', description: 'Signed HTTP callbacks (Standard Webhooks) to your own systems when registrations, check-ins, events and feedback change.' },
+  {
+    name: 'webhooks',
+    description: 'Signed HTTP callbacks (Standard Webhooks) to your own systems when registrations, check-ins, events and feedback change.',
+  },
   { name: 'health', description: 'Liveness and readiness probes.' },
 ];
 
@@ -185,8 +188,7 @@ export default fp(
         info: {
           title: 'Event Ticketing API',
           version: options.version,
-          description:
-            'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
+          description: 'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
           license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         },
         // Relative: the document is served by the API it describes, behind whatever host and scheme.

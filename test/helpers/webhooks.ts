@@ -78,7 +78,9 @@ export interface WebhookContext extends TestContext {
   deliver(): ReturnType<typeof deliverDue>;
 }
 
-export async function buildWebhookTestApp(options: { env?: Record<string, string>; database?: TestDatabase; clock?: ManualClock } = {}): Promise<WebhookContext> {
+export async function buildWebhookTestApp(
+  options: { env?: Record<string, string>; database?: TestDatabase; clock?: ManualClock } = {},
+): Promise<WebhookContext> {
   const ctx = await buildTestApp({ ...options, env: { ...WEBHOOK_TEST_ENV, ...options.env } });
   const channel = webhookChannel({ config: ctx.config });
   return { ...ctx, channel, deliver: () => deliverDue(ctx.app.db, [channel], ctx.clock.now()) };

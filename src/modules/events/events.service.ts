@@ -17,8 +17,7 @@ export type { EventRow };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-const isManager = (actor: AuthUser | null, event: EventRow) =>
-  actor !== null && (actor.isStaff || actor.id === event.organizerId);
+const isManager = (actor: AuthUser | null, event: EventRow) => actor !== null && (actor.isStaff || actor.id === event.organizerId);
 
 /** The event's state, as the API reports it in `status`. */
 export function eventStatus(event: Pick<EventRow, 'isActive' | 'cancelledAt'>): EventStatus {

@@ -29,7 +29,12 @@ interface PendingSeat {
 /** One per seat of each order, created at `now` (default: when its order was). */
 const seatsOf = (orders: RegistrationRow[], now?: Date): PendingSeat[] =>
   orders.flatMap((order) =>
-    Array.from({ length: order.quantity }, (_, i) => ({ registrationId: order.id, eventId: order.eventId, seat: i + 1, createdAt: now ?? order.createdAt })),
+    Array.from({ length: order.quantity }, (_, i) => ({
+      registrationId: order.id,
+      eventId: order.eventId,
+      seat: i + 1,
+      createdAt: now ?? order.createdAt,
+    })),
   );
 
 /** Issues a ticket for each seat; a code that collides with an existing one is drawn again. */
@@ -205,14 +210,23 @@ export async function registerOrders(
     accepted.map((a) => a.row),
     planned,
     notifyAlongside(
-      accepted.map(({ row }) => ({ userId: row.userId, eventId, kind: row.status, message: messages[row.status](event.title), createdAt: row.createdAt })),
+      accepted.map(({ row }) => ({
+        userId: row.userId,
+        eventId,
+        kind: row.status,
+        message: messages[row.status](event.title),
+        createdAt: row.createdAt,
+      })),
     ),
   );
   if (inserted.size < accepted.length) throw new StaleHolders();
   const tickets = [
     ...planned.filter((t) => issued.has(t.id)),
     // A ticket whose code was already taken (about one in 2^60) gets a code drawn again.
-    ...(await issueTickets(tx, planned.filter((t) => !issued.has(t.id)))),
+    ...(await issueTickets(
+      tx,
+      planned.filter((t) => !issued.has(t.id)),
+    )),
   ];
   if (endpoints.length > 0) {
     const latest = new Date(Math.max(...accepted.map((a) => a.row.createdAt.getTime())));
@@ -224,7 +238,10 @@ export async function registerOrders(
           row.status === 'registered' ? 'registration.created' : 'registration.waitlisted',
           event,
           row,
-          tickets.filter((t) => t.registrationId === row.id).sort((a, b) => a.seat - b.seat).map((t) => t.code),
+          tickets
+            .filter((t) => t.registrationId === row.id)
+            .sort((a, b) => a.seat - b.seat)
+            .map((t) => t.code),
         ),
       ),
       latest,
@@ -312,7 +329,14 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
   await queueWebhooks(
     tx,
     eventId,
-    rows.map((r) => registrationItem('registration.promoted', event, r, tickets.filter((t) => t.registrationId === r.id).map((t) => t.code))),
+    rows.map((r) =>
+      registrationItem(
+        'registration.promoted',
+        event,
+        r,
+        tickets.filter((t) => t.registrationId === r.id).map((t) => t.code),
+      ),
+    ),
     now,
   );
   return rows;
@@ -349,7 +373,14 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
     await queueWebhooks(
       tx,
       event.id,
-      [registrationItem('registration.cancelled', event, { ...registration, status: 'cancelled' }, cancelledTickets.map((t) => t.code))],
+      [
+        registrationItem(
+          'registration.cancelled',
+          event,
+          { ...registration, status: 'cancelled' },
+          cancelledTickets.map((t) => t.code),
+        ),
+      ],
       now,
     );
     if (wasRegistered) await promoteWaitlist(tx, event.id, now);
@@ -423,7 +454,11 @@ export async function exportForEvent(
   await assertCanManageRegistrations(db, actor, eventId);
   return (async function* pages() {
     for (let offset = 0; ; offset += pageSize) {
-      const { rows } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { limit: pageSize, offset, oldestFirst: true });
+      const { rows } = await repo.listRegistrationViews(
+        db,
+        { eventId, status: query.status },
+        { limit: pageSize, offset, oldestFirst: true },
+      );
       yield await withTickets(db, rows);
       if (rows.length < pageSize) return;
     }

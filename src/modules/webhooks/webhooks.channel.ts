@@ -36,13 +36,15 @@ export function webhookChannel(options: {
     await db.transaction(async (tx) => {
       const disabled = await repo.disableEndpoint(tx, endpoint.id, reason, now);
       if (!disabled) return;
-      const why =
-        reason === 'gone'
-          ? 'it answered 410 Gone'
-          : `its last ${MAX_CONSECUTIVE_FAILURES} deliveries failed`;
+      const why = reason === 'gone' ? 'it answered 410 Gone' : `its last ${MAX_CONSECUTIVE_FAILURES} deliveries failed`;
       await notify(
         tx,
-        { userId: endpoint.ownerId, eventId: null, kind: 'webhook_disabled', message: `Your webhook to ${endpoint.url} was turned off: ${why}. Turn it on again once it answers.` },
+        {
+          userId: endpoint.ownerId,
+          eventId: null,
+          kind: 'webhook_disabled',
+          message: `Your webhook to ${endpoint.url} was turned off: ${why}. Turn it on again once it answers.`,
+        },
         now,
       );
     });

@@ -45,12 +45,20 @@ export function postWebhook(
     const client = url.protocol === 'https:' ? https : http;
     const request = client.request(url, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'event-ticketing-webhooks/1' },
-      lookup: pinnedLookup(options.policy) as unknown as net.LookupFunction,
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'user-agent': 'event-ticketing-webhooks/1',
+      },
+      lookup: pinnedLookup(options.policy),
       // A fresh connection per delivery: a pooled one could outlive the address check it was made under.
       agent: false,
     });
-    const timer = setTimeout(() => finish({ statusCode: null, body: null, error: `No complete answer within ${options.timeoutMs} ms.` }), options.timeoutMs);
+    const timer = setTimeout(
+      () => finish({ statusCode: null, body: null, error: `No complete answer within ${options.timeoutMs} ms.` }),
+      options.timeoutMs,
+    );
     request.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof TargetRefused) return finish({ statusCode: null, body: null, error: err.message, refused: true });
       finish({ statusCode: null, body: null, error: `${err.code ?? 'error'}: ${err.message}` });
@@ -59,7 +67,11 @@ export function postWebhook(
       const chunks: Buffer[] = [];
       let size = 0;
       const done = () =>
-        finish({ statusCode: response.statusCode ?? null, body: Buffer.concat(chunks).subarray(0, options.maxBodyBytes).toString('utf8'), error: null });
+        finish({
+          statusCode: response.statusCode ?? null,
+          body: Buffer.concat(chunks).subarray(0, options.maxBodyBytes).toString('utf8'),
+          error: null,
+        });
       response.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;

@@ -26,7 +26,13 @@ export async function lockEndpoint(db: Db, id: string): Promise<EndpointRow | un
 export async function listEndpoints(db: Db, ownerId: string | undefined, limit: number, offset: number) {
   const where = ownerId === undefined ? undefined : eq(webhookEndpoints.ownerId, ownerId);
   const [rows, [total]] = await Promise.all([
-    db.select().from(webhookEndpoints).where(where).orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id)).limit(limit).offset(offset),
+    db
+      .select()
+      .from(webhookEndpoints)
+      .where(where)
+      .orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id))
+      .limit(limit)
+      .offset(offset),
     db.select({ n: count() }).from(webhookEndpoints).where(where),
   ]);
   return { rows, total: total!.n };
@@ -82,7 +88,13 @@ export async function findDelivery(db: Db, endpointId: string, id: string): Prom
 export async function listDeliveries(db: Db, endpointId: string, limit: number, offset: number) {
   const where = eq(webhookDeliveries.endpointId, endpointId);
   const [rows, [total]] = await Promise.all([
-    db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.attemptedAt), desc(webhookDeliveries.id)).limit(limit).offset(offset),
+    db
+      .select()
+      .from(webhookDeliveries)
+      .where(where)
+      .orderBy(desc(webhookDeliveries.attemptedAt), desc(webhookDeliveries.id))
+      .limit(limit)
+      .offset(offset),
     db.select({ n: count() }).from(webhookDeliveries).where(where),
   ]);
   return { rows, total: total!.n };

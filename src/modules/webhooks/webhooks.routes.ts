@@ -67,7 +67,14 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/webhooks/:id/',
     {
       preHandler: app.auth.required,
-      schema: { tags, security, summary: 'One webhook endpoint', description: OWNERSHIP, params: IdParams, response: { 200: Webhook, ...errorResponses(401, 403, 404) } },
+      schema: {
+        tags,
+        security,
+        summary: 'One webhook endpoint',
+        description: OWNERSHIP,
+        params: IdParams,
+        response: { 200: Webhook, ...errorResponses(401, 403, 404) },
+      },
     },
     async (request) => toWebhookResponse(await service.getEndpoint(app.db, currentUser(request), request.params.id)),
   );
@@ -87,7 +94,9 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      toWebhookResponse(await service.updateEndpoint(app.db, currentUser(request), request.params.id, request.body, policy, app.clock.now())),
+      toWebhookResponse(
+        await service.updateEndpoint(app.db, currentUser(request), request.params.id, request.body, policy, app.clock.now()),
+      ),
   );
 
   app.delete(

@@ -7,7 +7,11 @@ const EventType = Type.Union(
   WEBHOOK_EVENT_TYPES.map((type) => Type.Literal(type)),
   { description: 'What happened.' },
 );
-const EventTypes = Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length * 2, description: 'The event types sent to this endpoint.' });
+const EventTypes = Type.Array(EventType, {
+  minItems: 1,
+  maxItems: WEBHOOK_EVENT_TYPES.length * 2,
+  description: 'The event types sent to this endpoint.',
+});
 const Url = Type.String({
   minLength: 1,
   maxLength: 2000,
@@ -31,7 +35,9 @@ export const WebhookUpdate = Type.Object(
     url: Type.Optional(Url),
     event_types: Type.Optional(EventTypes),
     event: Type.Optional(EventRef),
-    is_active: Type.Optional(Type.Boolean({ description: 'Turning an endpoint on again also clears disabled_reason and its failure count.' })),
+    is_active: Type.Optional(
+      Type.Boolean({ description: 'Turning an endpoint on again also clears disabled_reason and its failure count.' }),
+    ),
   },
   { additionalProperties: false },
 );

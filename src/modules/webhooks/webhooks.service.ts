@@ -124,7 +124,9 @@ export function checkedInItem(
   };
 }
 
-export function eventUpdatedItem(event: EventRef & { dateTime: Date; endTime: Date | null; location: string; capacity: number; isActive: boolean }): WebhookItem {
+export function eventUpdatedItem(
+  event: EventRef & { dateTime: Date; endTime: Date | null; location: string; capacity: number; isActive: boolean },
+): WebhookItem {
   return {
     type: 'event.updated',
     data: {
@@ -140,7 +142,10 @@ export function eventUpdatedItem(event: EventRef & { dateTime: Date; endTime: Da
 }
 
 export function eventCancelledItem(event: EventRef, cancelledRegistrations: number): WebhookItem {
-  return { type: 'event.cancelled', data: { event_id: event.id, event_title: event.title, cancelled_registrations: cancelledRegistrations } };
+  return {
+    type: 'event.cancelled',
+    data: { event_id: event.id, event_title: event.title, cancelled_registrations: cancelledRegistrations },
+  };
 }
 
 export function feedbackItem(event: EventRef, feedback: { id: string; userId: string; rating: number; comment: string }): WebhookItem {
@@ -222,7 +227,14 @@ export async function listEndpoints(db: Db, actor: AuthUser, limit: number, offs
 }
 
 /** Turning an endpoint on again clears why it was turned off and its run of failures. */
-export async function updateEndpoint(db: Db, actor: AuthUser, id: string, changes: Partial<EndpointInput>, policy: TargetPolicy, now: Date) {
+export async function updateEndpoint(
+  db: Db,
+  actor: AuthUser,
+  id: string,
+  changes: Partial<EndpointInput>,
+  policy: TargetPolicy,
+  now: Date,
+) {
   await ownEndpoint(db, actor, id);
   const url = changes.url !== undefined ? await checkUrl(changes.url, policy) : undefined;
   if (changes.event) await checkEvent(db, actor, changes.event);
@@ -269,7 +281,12 @@ export async function ping(db: Db, actor: AuthUser, id: string, now: Date): Prom
   const endpoint = await ownEndpoint(db, actor, id);
   const [row] = await enqueue(
     db,
-    [{ channel: WEBHOOK_CHANNEL, payload: { endpointId: endpoint.id, type: PING_TYPE, body: body(PING_TYPE, { endpoint_id: endpoint.id }, now) } }],
+    [
+      {
+        channel: WEBHOOK_CHANNEL,
+        payload: { endpointId: endpoint.id, type: PING_TYPE, body: body(PING_TYPE, { endpoint_id: endpoint.id }, now) },
+      },
+    ],
     now,
   );
   return row!;
