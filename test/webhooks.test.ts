@@ -5,7 +5,7 @@ import { notifications, outbox, webhookEndpoints } from '../src/db/schema.js';
 import { deliverDue } from '../src/modules/outbox/outbox.service.js';
 import { registerOrders } from '../src/modules/registrations/registrations.service.js';
 import { MAX_CONSECUTIVE_FAILURES, WEBHOOK_RETRY, webhookChannel } from '../src/modules/webhooks/webhooks.channel.js';
-import { WEBHOOK_EVENT_TYPES } from '../src/modules/webhooks/webhooks.service.js';
+import { WEBHOOK_EVENT_TYPES, purgeOldDeliveries } from '../src/modules/webhooks/webhooks.service.js';
 import { createEvent } from './helpers/events-factories.js';
 import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
 import { registerFor } from './helpers/registrations-factories.js';
@@ -394,5 +394,19 @@ describe('webhook delivery to real receivers on loopback', () => {
     ]);
     expect(hooks.received[0]!.headers['webhook-id']).toBe(res.json().message_id);
     verifyWith(secret, hooks.received[0]!);
+  });
+
+  it('attempts are kept as long as their messages (45 days), then purged', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const hooks = await receiver();
+    const { id } = await addEndpoint(organizer, hooks.url);
+    await api(organizer, 'POST', `/webhooks/${id}/ping/`);
+    await ctx.deliver();
+    ctx.clock.advance(44 * 24 * HOUR);
+    await purgeOldDeliveries(ctx.app.db, ctx.clock.now());
+    expect((await api(organizer, 'GET', `/webhooks/${id}/deliveries/`)).json().count).toBe(1);
+    ctx.clock.advance(2 * 24 * HOUR);
+    await purgeOldDeliveries(ctx.app.db, ctx.clock.now());
+    expect((await api(organizer, 'GET', `/webhooks/${id}/deliveries/`)).json().count).toBe(0);
   });
 });

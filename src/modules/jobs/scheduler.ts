@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { deleteExpiredResetTokens } from '../auth/account-mail.service.js';
 import { purgeFinishedMessages } from '../outbox/outbox.service.js';
+import { purgeOldDeliveries } from '../webhooks/webhooks.service.js';
 import { deleteExpiredStreamTickets } from '../notifications/notifications.service.js';
 import { reminderJobHandlers, scheduleDueNotifications } from '../notifications/reminders.service.js';
 import { purgeExpired as purgeExpiredIdempotencyKeys } from '../idempotency/idempotency.service.js';
@@ -29,6 +30,7 @@ export async function runDueJobs(db: Db, now: Date, settings: Pick<Config, 'remi
   await deleteExpiredStreamTickets(db, now);
   await purgeExpiredIdempotencyKeys(db, now);
   await purgeFinishedMessages(db, now);
+  await purgeOldDeliveries(db, now);
   await deleteExpiredResetTokens(db, now);
   return { scheduled, ...summary };
 }

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events, webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
 
@@ -118,4 +118,9 @@ export async function disableEndpoint(db: Db, id: string, reason: string, now: D
     .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.isActive, true)))
     .returning();
   return row;
+}
+
+export async function deleteDeliveriesBefore(db: Db, cutoff: Date): Promise<number> {
+  const rows = await db.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, cutoff)).returning({ id: webhookDeliveries.id });
+  return rows.length;
 }

@@ -2,7 +2,7 @@ import type { Db } from '../../db/client.js';
 import { orderedId } from '../../lib/ordered-id.js';
 import { ValidationError, conflict, forbidden, notFound } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
-import { enqueue, findMessages, requeue, type OutboxRow } from '../outbox/outbox.service.js';
+import { KEEP_FINISHED_MESSAGES_MS, enqueue, findMessages, requeue, type OutboxRow } from '../outbox/outbox.service.js';
 import * as repo from './webhooks.repository.js';
 import type { DeliveryRow, EndpointRow } from './webhooks.repository.js';
 import { newSecret } from './webhooks.signing.js';
@@ -324,4 +324,9 @@ export async function redeliver(db: Db, actor: AuthUser, id: string, deliveryId:
   const [message] = await findMessages(db, [delivery.messageId]);
   if (message) throw conflict('This message is still waiting to be delivered.', 'delivery_pending');
   throw conflict('This message is too old to be sent again.', 'delivery_expired');
+}
+
+/** Attempts are listed as long as their messages are kept (then a redelivery could not find the message anyway). */
+export async function purgeOldDeliveries(db: Db, now: Date): Promise<number> {
+  return repo.deleteDeliveriesBefore(db, new Date(now.getTime() - KEEP_FINISHED_MESSAGES_MS));
 }
