@@ -4,11 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
-import { JobPoller } from './modules/jobs/scheduler.js';
 import { emailChannel } from './modules/mail/mail.channel.js';
 import { createMailTransport } from './modules/mail/mail.transport.js';
 import { OutboxWorker } from './modules/outbox/outbox.worker.js';
 import { webhookChannel } from './modules/webhooks/webhooks.channel.js';
+import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
 

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { DEFAULT_PASSWORD, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, DEFAULT_PASSWORD, registerFor, type TestUser } from './helpers/factories.js';
 import { buildMailTestApp, type MailContext } from './helpers/mail.js';
-import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: MailContext;
 beforeAll(async () => {
@@ -41,7 +39,7 @@ describe('password reset', () => {
     expect(unknown.json()).toEqual(known.json());
     await ctx.deliver();
     expect(ctx.smtp.to('nobody@example.com')).toEqual([]);
-    const token = tokenFrom(user.email, 'Reset your password', '/reset-password/');
+    const token = tokenFrom(user.email, 'Reset your password', '/app/reset-password');
 
     // The same password rules as sign-up; a refused password does not spend the token.
     const weak = await post('/auth/password/reset/confirm/', { token, new_password: '12345678' });
@@ -63,7 +61,7 @@ describe('password reset', () => {
     const user = await createUser(ctx.app);
     await post('/auth/password/reset/', { email: user.email });
     await ctx.deliver();
-    const token = tokenFrom(user.email, 'Reset your password', '/reset-password/');
+    const token = tokenFrom(user.email, 'Reset your password', '/app/reset-password');
     ctx.clock.advance(60 * 60_000 + 1_000);
     const late = await post('/auth/password/reset/confirm/', { token, new_password: 'Brand-New-Secret-77' });
     expect(late.statusCode).toBe(400);
@@ -94,7 +92,7 @@ describe('email verification', () => {
     expect((await me()).json().is_email_verified).toBe(false);
 
     await ctx.deliver();
-    const token = tokenFrom('ada@example.com', 'Confirm your email address', '/verify-email/');
+    const token = tokenFrom('ada@example.com', 'Confirm your email address', '/app/verify-email');
     const verified = await post('/auth/email/verify/', { token });
     expect(verified.statusCode).toBe(200);
     expect(verified.json()).toMatchObject({ email: 'ada@example.com', is_email_verified: true });
@@ -110,7 +108,7 @@ describe('email verification', () => {
     expect(changed.json().is_email_verified).toBe(false);
     expect((await post('/auth/email/verify/', { token })).statusCode).toBe(400);
     await ctx.deliver();
-    const second = tokenFrom('ada@lovelace.example', 'Confirm your email address', '/verify-email/');
+    const second = tokenFrom('ada@lovelace.example', 'Confirm your email address', '/app/verify-email');
     expect((await post('/auth/email/verify/', { token: second })).json().is_email_verified).toBe(true);
   });
 
@@ -130,7 +128,7 @@ describe('email verification', () => {
 
       await strict.app.inject({ method: 'POST', url: '/auth/email/verify/resend/', headers: user.auth });
       await ctx.deliver();
-      const token = tokenFrom(user.email, 'Confirm your email address', '/verify-email/');
+      const token = tokenFrom(user.email, 'Confirm your email address', '/app/verify-email');
       expect((await strict.app.inject({ method: 'POST', url: '/auth/email/verify/', payload: { token } })).statusCode).toBe(200);
       expect((await registerFor(strict.app, user, event.id, 1)).statusCode).toBe(201);
     } finally {

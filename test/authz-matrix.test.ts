@@ -2,12 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { DEFAULT_PASSWORD, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
 import { listOperations, type OpenApiDocument } from './helpers/openapi-contract.js';
-import { insertEvent, insertFeedback, insertRegistration } from './helpers/seat-rows.js';
 import { categories, feedbacks, outbox, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
 import { unsubscribeToken } from '../src/modules/mail/mail.service.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
+import {
+  DEFAULT_PASSWORD,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  insertFeedback,
+  insertRegistration,
+  type TestUser,
+} from './helpers/factories.js';
 
 // Who may call what: every route in the OpenAPI document × {anonymous, user, organizer, other organizer, staff}
 // against the status each must get. A route without a row here fails the coverage test, so a new route
@@ -30,7 +38,7 @@ beforeAll(async () => {
     otherOrganizer: await createOrganizer(ctx.app),
     staff: await createStaff(ctx.app),
   };
-  event = await insertEvent(ctx.app.db, people.organizer.id, { dateTime: new Date('2030-06-01T18:00:00Z') });
+  event = await createEvent(ctx.app, people.organizer, { dateTime: new Date('2030-06-01T18:00:00Z') });
   category = await newCategory();
 });
 
@@ -45,7 +53,7 @@ async function newCategory() {
 }
 /** A past event of the organizer's where `user` held two seats. */
 async function attendedEvent() {
-  const past = await insertEvent(ctx.app.db, people.organizer.id, { dateTime: new Date('2029-12-01T18:00:00Z') });
+  const past = await createEvent(ctx.app, people.organizer, { dateTime: new Date('2029-12-01T18:00:00Z') });
   await insertRegistration(ctx.app.db, { userId: people.user.id, eventId: past.id, quantity: 2, status: 'registered' });
   return past;
 }
@@ -66,7 +74,7 @@ async function userNotification() {
 }
 /** `user`'s two-seat registration, made through the API, on a fresh event of the organizer's. */
 async function userRegistration(): Promise<{ id: string; ticket_instances: { code: string }[] }> {
-  const fresh = await insertEvent(ctx.app.db, people.organizer.id);
+  const fresh = await createEvent(ctx.app, people.organizer);
   const res = await ctx.app.inject({
     method: 'POST',
     url: '/registrations/',
@@ -233,7 +241,7 @@ const rows: Row[] = [
   },
   {
     route: 'DELETE /events/{id}/edit/',
-    call: async () => ({ url: `/events/${(await insertEvent(ctx.app.db, people.organizer.id)).id}/edit/` }),
+    call: async () => ({ url: `/events/${(await createEvent(ctx.app, people.organizer)).id}/edit/` }),
     expect: ownerOrStaff(204),
   },
 
@@ -278,10 +286,7 @@ const rows: Row[] = [
   // Registrations and tickets: the holder, the event's organizer and staff; any other organizer sees nothing.
   {
     route: 'POST /registrations/',
-    call: async () => ({
-      url: '/registrations/',
-      payload: { event: (await insertEvent(ctx.app.db, people.organizer.id)).id, quantity: 1 },
-    }),
+    call: async () => ({ url: '/registrations/', payload: { event: (await createEvent(ctx.app, people.organizer)).id, quantity: 1 } }),
     expect: signedIn(201),
   },
   { route: 'GET /registrations/mine/', call: () => ({ url: '/registrations/mine/' }), expect: signedIn(200) },

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slugify } from '../src/modules/categories/categories.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createCategory, createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
+import { createCategory, createEvent, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let staff: TestUser;

@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createStaff, createUser, DEFAULT_PASSWORD } from './helpers/factories.js';
-import { readEvent } from './helpers/registrations-factories.js';
+import { DEFAULT_PASSWORD, createEvent, createOrganizer, createStaff, createUser, readEvent } from './helpers/factories.js';
 
 // An event is published, unpublished (is_active=false: hidden, registration closed, registrations kept) or
 // cancelled (DELETE: final). The reference's clients set is_active with PATCH/PUT and read it everywhere.

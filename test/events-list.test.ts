@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../src/modules/events/events.repository.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createCategory, createEvent } from './helpers/events-factories.js';
-import { createOrganizer, type TestUser } from './helpers/factories.js';
+import { createCategory, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
 
 // The clock stands at 2030-01-01T00:00:00Z throughout this file.
 let ctx: TestContext;
@@ -193,6 +192,18 @@ describe('filters', () => {
     expect(await ids(`${by}&has_seats=true&is_selling_out_soon=true`)).toEqual([edge!.id, last!.id]);
     expect(await rejected('is_selling_out_soon=maybe')).toEqual(['is_selling_out_soon']);
     expect(await rejected('has_seats=2')).toEqual(['has_seats']);
+  });
+
+  it('filters by the same free seats and selling-out flag the responses show (SQL and TypeScript agree)', async () => {
+    const specs = [0, 1, 2, 3, 5].flatMap((threshold) =>
+      [0, 4, 7, 8, 10].map((registeredCount) => ({ capacity: 10, sellsOffSoonThreshold: threshold, registeredCount })),
+    );
+    const { by } = await organizerWith(...specs);
+    const all = (await list(`${by}&page_size=100`)).results as unknown as { id: string; tickets_remaining: number; is_selling_out_soon: boolean }[];
+    expect(all).toHaveLength(specs.length);
+    const where = (keep: (e: (typeof all)[number]) => boolean) => all.filter(keep).map((e) => e.id);
+    expect(await ids(`${by}&page_size=100&is_selling_out_soon=true`)).toEqual(where((e) => e.is_selling_out_soon));
+    expect(await ids(`${by}&page_size=100&has_seats=true`)).toEqual(where((e) => e.tickets_remaining > 0));
   });
 
   it('names every malformed parameter at once', async () => {

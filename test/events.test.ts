@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEventById } from '../src/modules/events/events.repository.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
-import { createCategory, createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
+import { createCategory, createEvent, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let staff: TestUser;

@@ -9,8 +9,8 @@ import { TokenService } from '../src/modules/auth/tokens.js';
 import { insertUser } from '../src/modules/users/users.repository.js';
 import { canRunPrivatePostgres, PrivatePostgres } from './helpers/private-postgres.js';
 import { processDatabase, requestJson, signUpAndLogin, type JsonResponse } from './helpers/process-database.js';
-import { insertEvent } from './helpers/seat-rows.js';
 import { startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server-process.js';
+import { createEvent } from './helpers/factories.js';
 
 const run = promisify(execFile);
 
@@ -106,7 +106,7 @@ describe('a server killed (SIGKILL) in the middle of a stream of registrations',
       const newUser = (name: string, isOrganizer = false) =>
         insertUser(setup.db, { email: `${name}@example.com`, username: name, passwordHash, isOrganizer, dateJoined: new Date() });
       const organizer = await newUser('kill_organizer', true);
-      const event = await insertEvent(setup.db, organizer.id, { capacity: 40, dateTime: new Date(Date.now() + 30 * 86_400_000) });
+      const event = await createEvent(setup, organizer, { capacity: 40, dateTime: new Date(Date.now() + 30 * 86_400_000) });
       const attendees = [];
       for (let i = 0; i < 200; i++) attendees.push(await newUser(`kill_attendee_${i}`));
       await setup.close();

@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { eventRow, insertEvent, insertRegistration, type EventRow } from './helpers/notifications-factories.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appWithOrganizer, authHeader, createEvent, createStaff, createUser, insertRegistrationRow, readEvent, type EventRow, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const HOUR = 3_600_000;
 const hoursFromNow = (hours: number) => new Date(ctx.clock.now().getTime() + hours * HOUR);
@@ -19,9 +11,9 @@ const post = (payload: unknown, headers: Record<string, string> = {}) =>
 
 /** An event that started two hours ago, and an attendee holding a registered registration for it. */
 async function pastEventWithAttendee(overrides: Partial<EventRow> = {}) {
-  const event = await insertEvent(ctx.app, organizer.id, { dateTime: hoursFromNow(-2), ...overrides });
+  const event = await createEvent(ctx.app, ctx.organizer, { dateTime: hoursFromNow(-2), ...overrides });
   const attendee = await createUser(ctx.app);
-  await insertRegistration(ctx.app, attendee.id, event.id, 'registered', 2);
+  await insertRegistrationRow(ctx.app, attendee.id, event.id, 'registered', 2);
   return { event, attendee };
 }
 
@@ -33,7 +25,7 @@ async function leaveFeedback(event: EventRow, user: TestUser, rating: number, co
 }
 
 async function ratingOf(eventId: string) {
-  const row = await eventRow(ctx.app.db, eventId);
+  const row = await readEvent(ctx.app, eventId);
   return { sum: row.ratingSum, count: row.ratingCount };
 }
 
@@ -83,8 +75,8 @@ describe('POST /feedbacks/', () => {
     const stranger = await createUser(ctx.app);
     const waitlisted = await createUser(ctx.app);
     const cancelled = await createUser(ctx.app);
-    await insertRegistration(ctx.app, waitlisted.id, event.id, 'waitlisted');
-    await insertRegistration(ctx.app, cancelled.id, event.id, 'cancelled');
+    await insertRegistrationRow(ctx.app, waitlisted.id, event.id, 'waitlisted');
+    await insertRegistrationRow(ctx.app, cancelled.id, event.id, 'cancelled');
     for (const user of [stranger, waitlisted, cancelled]) {
       const res = await post({ event: event.id, rating: 5 }, user.auth);
       expect(res.statusCode).toBe(403);
@@ -94,15 +86,15 @@ describe('POST /feedbacks/', () => {
   });
 
   it('opens once the event has started, or ended when it has an end_time', async () => {
-    const upcoming = await insertEvent(ctx.app, organizer.id, { dateTime: hoursFromNow(1) });
+    const upcoming = await createEvent(ctx.app, ctx.organizer, { dateTime: hoursFromNow(1) });
     const user = await createUser(ctx.app);
-    await insertRegistration(ctx.app, user.id, upcoming.id);
+    await insertRegistrationRow(ctx.app, user.id, upcoming.id);
     const early = await post({ event: upcoming.id, rating: 5 }, user.auth);
     expect(early.statusCode).toBe(400);
     expect(early.json()).toEqual({ non_field_errors: ['You can leave feedback once the event has started.'] });
 
-    const running = await insertEvent(ctx.app, organizer.id, { dateTime: hoursFromNow(-1), endTime: hoursFromNow(1) });
-    await insertRegistration(ctx.app, user.id, running.id);
+    const running = await createEvent(ctx.app, ctx.organizer, { dateTime: hoursFromNow(-1), endTime: hoursFromNow(1) });
+    await insertRegistrationRow(ctx.app, user.id, running.id);
     const during = await post({ event: running.id, rating: 5 }, user.auth);
     expect(during.statusCode).toBe(400);
     expect(during.json()).toEqual({ non_field_errors: ['You can leave feedback once the event has ended.'] });
@@ -141,9 +133,9 @@ describe('POST /feedbacks/', () => {
   });
 
   it('keeps the totals exact when many attendees rate the same event at once', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { dateTime: hoursFromNow(-2) });
+    const event = await createEvent(ctx.app, ctx.organizer, { dateTime: hoursFromNow(-2) });
     const attendees = await Promise.all(Array.from({ length: 20 }, () => createUser(ctx.app)));
-    for (const user of attendees) await insertRegistration(ctx.app, user.id, event.id);
+    for (const user of attendees) await insertRegistrationRow(ctx.app, user.id, event.id);
     const ratings = attendees.map((_, i) => (i % 5) + 1);
     const results = await Promise.all(attendees.map((user, i) => post({ event: event.id, rating: ratings[i] }, user.auth)));
     expect(results.every((r) => r.statusCode === 201)).toBe(true);
@@ -155,10 +147,10 @@ describe('reading feedback', () => {
   let event: EventRow;
   let authors: TestUser[];
   beforeAll(async () => {
-    event = await insertEvent(ctx.app, organizer.id, { dateTime: hoursFromNow(-3) });
+    event = await createEvent(ctx.app, ctx.organizer, { dateTime: hoursFromNow(-3) });
     authors = await Promise.all([createUser(ctx.app), createUser(ctx.app), createUser(ctx.app)]);
     for (const [i, user] of authors.entries()) {
-      await insertRegistration(ctx.app, user.id, event.id);
+      await insertRegistrationRow(ctx.app, user.id, event.id);
       ctx.clock.advance(1_000);
       await leaveFeedback(event, user, i + 3);
     }
@@ -205,7 +197,7 @@ describe('editing and deleting feedback', () => {
     const put = await ctx.app.inject({
       method: 'PUT',
       url: `/feedbacks/${feedback.id}/`,
-      payload: { rating: 5, event: '00000000-0000-4000-8000-000000000000', user: organizer.id },
+      payload: { rating: 5, event: '00000000-0000-4000-8000-000000000000', user: ctx.organizer.id },
       headers: attendee.auth,
     });
     expect(put.statusCode, put.body).toBe(200);
@@ -235,7 +227,7 @@ describe('editing and deleting feedback', () => {
     const feedback = await leaveFeedback(event, attendee, 4);
     const other = await createUser(ctx.app);
     const staff = await createStaff(ctx.app);
-    for (const user of [other, staff, organizer]) {
+    for (const user of [other, staff, ctx.organizer]) {
       for (const method of ['PUT', 'PATCH'] as const) {
         const res = await ctx.app.inject({ method, url: `/feedbacks/${feedback.id}/`, payload: { rating: 1 }, headers: user.auth });
         expect(res.statusCode).toBe(403);
@@ -257,7 +249,7 @@ describe('editing and deleting feedback', () => {
   it('lets the author delete (others 403) and staff moderate; totals drop the rating', async () => {
     const { event, attendee } = await pastEventWithAttendee();
     const second = await createUser(ctx.app);
-    await insertRegistration(ctx.app, second.id, event.id);
+    await insertRegistrationRow(ctx.app, second.id, event.id);
     const mine = await leaveFeedback(event, attendee, 5);
     const theirs = await leaveFeedback(event, second, 1);
     expect(await ratingOf(event.id)).toEqual({ sum: 6, count: 2 });
@@ -281,7 +273,7 @@ describe('editing and deleting feedback', () => {
   it('keeps the totals equal to the stored ratings under concurrent edits and a delete', async () => {
     const { event, attendee } = await pastEventWithAttendee();
     const others = await Promise.all([createUser(ctx.app), createUser(ctx.app)]);
-    for (const user of others) await insertRegistration(ctx.app, user.id, event.id);
+    for (const user of others) await insertRegistrationRow(ctx.app, user.id, event.id);
     const feedback = await leaveFeedback(event, attendee, 3);
     const kept = await Promise.all(others.map((user) => leaveFeedback(event, user, 4)));
     const edits = [1, 5, 2, 4, 3, 5, 1].map((rating) =>

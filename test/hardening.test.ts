@@ -2,11 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createStaff, createUser, DEFAULT_PASSWORD } from './helpers/factories.js';
-import { insertManyUsers, readEvent } from './helpers/registrations-factories.js';
+import { DEFAULT_PASSWORD, authHeader, createEvent, createOrganizer, createStaff, createUser, insertManyUsers, readEvent } from './helpers/factories.js';
 import { listenOnce, openSse } from './helpers/sse.js';
-import { authHeader } from './helpers/factories.js';
 
 // Each case here is a defect the red team found (contract/hardening issue): the input that reached a 500 or
 // misbehaved, and what it answers now.

@@ -5,9 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { categories } from '../src/db/schema.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
 import { buildTestApp } from './helpers/app.js';
-import { createOrganizer, createStaff, createUser } from './helpers/factories.js';
-import { fillPath, listOperations, responseChecker, type JsonSchema, type OpenApiDocument, type Operation } from './helpers/openapi-contract.js';
-import { insertEvent, insertFeedback, insertRegistration } from './helpers/seat-rows.js';
+import {
+  fillPath,
+  listOperations,
+  responseChecker,
+  type JsonSchema,
+  type OpenApiDocument,
+  type Operation,
+} from './helpers/openapi-contract.js';
+import { createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration } from './helpers/factories.js';
 
 // Property-based: every route in the OpenAPI document gets generated bodies, query strings and path ids, as an
 // anonymous caller, a plain user and staff. The server must never answer 5xx, and every answer must match the
@@ -24,7 +30,7 @@ const check = responseChecker(doc);
 const user = await createUser(ctx.app);
 const staff = await createStaff(ctx.app);
 const organizer = await createOrganizer(ctx.app);
-const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 5 });
+const event = await createEvent(ctx.app, organizer, { capacity: 5 });
 const registration = await insertRegistration(ctx.app.db, { userId: user.id, eventId: event.id, quantity: 2, status: 'registered' });
 await insertFeedback(ctx.app.db, { userId: user.id, eventId: event.id, rating: 5 });
 const [category] = await ctx.app.db.insert(categories).values({ name: 'Hostile', slug: 'hostile' }).returning();

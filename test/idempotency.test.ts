@@ -1,19 +1,10 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotencyKeys, registrations } from '../src/db/schema.js';
-import { runDueJobs } from '../src/modules/jobs/scheduler.js';
-import { createEvent } from './helpers/events-factories.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { readEvent, registerFor } from './helpers/registrations-factories.js';
+import { runDueJobs } from '../src/scheduled-jobs.js';
+import { appWithOrganizer, authHeader, createEvent, createUser, readEvent, registerFor } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const HOUR = 3600 * 1000;
 const key = (k: string) => ({ 'idempotency-key': k });
@@ -27,7 +18,7 @@ async function registrationsOf(userId: string, eventId: string) {
 
 describe('Idempotency-Key on POST /registrations/', () => {
   it('replays the first response for a retry with the same key and body', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const user = await createUser(ctx.app);
     const first = await registerFor(ctx.app, user, event.id, 2, key('retry-1'));
     expect(first.statusCode).toBe(201);
@@ -43,7 +34,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('answers 422 when the key comes back with another body or for another action', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1, key('k-422'))).statusCode).toBe(201);
     const other = await registerFor(ctx.app, user, event.id, 3, key('k-422'));
@@ -60,7 +51,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('scopes keys per user', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const [a, b] = [await createUser(ctx.app), await createUser(ctx.app)];
     const ra = await registerFor(ctx.app, a, event.id, 1, key('shared'));
     const rb = await registerFor(ctx.app, b, event.id, 1, key('shared'));
@@ -70,7 +61,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('replays a refusal too, so a retry never acts differently from the first answer', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 1 });
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1)).statusCode).toBe(201);
     const refused = await registerFor(ctx.app, user, event.id, 1, key('refused'));
@@ -82,7 +73,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('lets concurrent duplicates wait for the first and replay its answer', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 50 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 50 });
     const user = await createUser(ctx.app);
     const responses = await Promise.all(
       Array.from({ length: 8 }, () => registerFor(ctx.app, user, event.id, 3, key('burst'))),
@@ -95,7 +86,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('forgets keys after 24 hours', async () => {
-    const event = await createEvent(ctx.app, organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
+    const event = await createEvent(ctx.app, ctx.organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
     const user = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1, key('old'))).statusCode).toBe(201);
     ctx.clock.advance(23 * HOUR);
@@ -111,7 +102,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it("is purged by the scheduler's pass once a day old, not by the requests", async () => {
-    const event = await createEvent(ctx.app, organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
+    const event = await createEvent(ctx.app, ctx.organizer, { dateTime: new Date(ctx.clock.now().getTime() + 30 * 24 * HOUR) });
     const user = await createUser(ctx.app);
     const other = await createUser(ctx.app);
     expect((await registerFor(ctx.app, user, event.id, 1, key('purge-me'))).statusCode).toBe(201);
@@ -125,7 +116,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   });
 
   it('rejects an over-long key', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const user = await createUser(ctx.app);
     const res = await registerFor(ctx.app, user, event.id, 1, key('x'.repeat(256)));
     expect(res.statusCode).toBe(400);
@@ -135,7 +126,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
 
 describe('Idempotency-Key on cancel and check-in', () => {
   it('replays a cancellation instead of answering "already cancelled"', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const user = await createUser(ctx.app);
     const reg = (await registerFor(ctx.app, user, event.id, 1)).json();
     const cancel = () =>
@@ -151,14 +142,14 @@ describe('Idempotency-Key on cancel and check-in', () => {
   });
 
   it('replays a check-in instead of answering "already checked in"', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const user = await createUser(ctx.app);
     const code = (await registerFor(ctx.app, user, event.id, 1)).json().ticket_instances[0].code;
     const scan = (k: Record<string, string>) =>
       ctx.app.inject({
         method: 'POST',
         url: '/tickets/check-in/',
-        headers: { ...authHeader(ctx.app, organizer.id), ...k },
+        headers: { ...authHeader(ctx.app, ctx.organizer.id), ...k },
         payload: { code },
       });
     const first = await scan(key('scan-1'));

@@ -6,8 +6,7 @@ import { events, tickets } from '../src/db/schema.js';
 import { checkIntegrity } from '../src/lib/integrity.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createTestDatabase, onPostgres } from './helpers/database.js';
-import { createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertFeedback, insertRegistration } from './helpers/seat-rows.js';
+import { createEvent, createOrganizer, createUser, insertFeedback, insertRegistration, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;
@@ -22,7 +21,7 @@ afterAll(async () => ctx.close());
 /** An event with one order in every state the services produce, consistent throughout. */
 async function healthyEvent() {
   const db = ctx.app.db;
-  const event = await insertEvent(db, organizer.id, { capacity: 3 });
+  const event = await createEvent(ctx.app, organizer, { capacity: 3 });
   const [a, b, c, d] = attendees as [TestUser, TestUser, TestUser, TestUser];
   const registered = await insertRegistration(db, { userId: a.id, eventId: event.id, quantity: 2, status: 'registered' });
   const waitlisted = await insertRegistration(db, { userId: b.id, eventId: event.id, quantity: 2, status: 'waitlisted' });
@@ -96,7 +95,7 @@ describe('checkIntegrity', () => {
 
   it('reports a ticket filed under another event than its registration', async () => {
     const { registered } = await healthyEvent();
-    const other = await insertEvent(ctx.app.db, organizer.id);
+    const other = await createEvent(ctx.app, organizer);
     const [ticket] = await ticketsOf(registered.id);
     await ctx.app.db.update(tickets).set({ eventId: other.id }).where(eq(tickets.id, ticket!.id));
     await expectReported('ticket_event', ticket!.id);

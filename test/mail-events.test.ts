@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDueJobs } from '../src/modules/jobs/scheduler.js';
-import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { runDueJobs } from '../src/scheduled-jobs.js';
+import { authHeader, createEvent, createOrganizer, createUser, registerFor, type TestUser } from './helpers/factories.js';
 import { buildMailTestApp, outboxRows, rawHeader, type MailContext } from './helpers/mail.js';
-import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: MailContext;
 let organizer: TestUser;

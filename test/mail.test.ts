@@ -6,10 +6,8 @@ import { registerOrders } from '../src/modules/registrations/registrations.servi
 import { deliverDue } from '../src/modules/outbox/outbox.service.js';
 import { createMailTransport } from '../src/modules/mail/mail.transport.js';
 import { emailChannel } from '../src/modules/mail/mail.channel.js';
-import { createEvent } from './helpers/events-factories.js';
-import { createOrganizer, createUser, type TestUser } from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, registerFor, type TestUser } from './helpers/factories.js';
 import { buildMailTestApp, decodeQr, outboxRows, qrImages, rawHeader, type MailContext } from './helpers/mail.js';
-import { registerFor } from './helpers/registrations-factories.js';
 
 let ctx: MailContext;
 let organizer: TestUser;
@@ -46,7 +44,7 @@ describe('registration mails through a real SMTP server', () => {
     expect(parsed.text).toContain('with 2 seats');
     expect(parsed.text).toContain('Thursday, 14 March 2030 at 09:30 UTC');
     for (const code of codes) expect(parsed.text).toContain(code);
-    expect(parsed.html).toContain(`https://tickets.example.test/events/${event.id}/`);
+    expect(parsed.html).toContain(`https://tickets.example.test/app/events/${event.id}`);
 
     const images = qrImages(parsed.attachments);
     expect(images.map((a) => decodeQr(a.content)).sort()).toEqual([...codes].sort());

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertRegistration, notificationsOf } from './helpers/notifications-factories.js';
+import { describe, expect, it } from 'vitest';
 import { registrations, users } from '../src/db/schema.js';
 import { notify, notifyEventCancelled, notifyEventChanged } from '../src/modules/notifications/notifications.service.js';
+import { appWithOrganizer, authHeader, createEvent, createUser, insertRegistrationRow, notificationsOf, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const get = (url: string, user: TestUser) => ctx.app.inject({ url, headers: authHeader(ctx.app, user.id) });
 
 /** Three notifications for `user`, one second apart (the last is the newest), and one for someone else. */
 async function seed(user: TestUser) {
-  const event = await insertEvent(ctx.app, organizer.id);
+  const event = await createEvent(ctx.app, ctx.organizer);
   const rows = [];
   for (const message of ['first', 'second', 'third']) {
     ctx.clock.advance(1_000);
@@ -133,16 +125,16 @@ describe('automatic notifications', () => {
   });
 
   it('a change of date_time or location notifies every live registrant once (not cancelled ones)', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { title: 'Lagos Tech Bootcamp', dateTime: new Date('2030-02-01T09:00:00Z') });
+    const event = await createEvent(ctx.app, ctx.organizer, { title: 'Lagos Tech Bootcamp', dateTime: new Date('2030-02-01T09:00:00Z') });
     const registered = await createUser(ctx.app);
     const waitlisted = await createUser(ctx.app);
     const cancelled = await createUser(ctx.app);
     const unrelated = await createUser(ctx.app);
-    await insertRegistration(ctx.app, registered.id, event.id, 'registered', 3);
-    await insertRegistration(ctx.app, waitlisted.id, event.id, 'waitlisted');
-    await insertRegistration(ctx.app, cancelled.id, event.id, 'cancelled');
+    await insertRegistrationRow(ctx.app, registered.id, event.id, 'registered', 3);
+    await insertRegistrationRow(ctx.app, waitlisted.id, event.id, 'waitlisted');
+    await insertRegistrationRow(ctx.app, cancelled.id, event.id, 'cancelled');
     // A user who cancelled and registered again has two rows but gets one notification.
-    await insertRegistration(ctx.app, registered.id, event.id, 'cancelled');
+    await insertRegistrationRow(ctx.app, registered.id, event.id, 'cancelled');
 
     const created = await ctx.app.db.transaction((tx) =>
       notifyEventChanged(
@@ -178,20 +170,20 @@ describe('automatic notifications', () => {
   });
 
   it('a cancelled event notifies every live registrant', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { title: 'Gone', dateTime: new Date('2030-03-01T18:00:00Z') });
+    const event = await createEvent(ctx.app, ctx.organizer, { title: 'Gone', dateTime: new Date('2030-03-01T18:00:00Z') });
     const registered = await createUser(ctx.app);
     const waitlisted = await createUser(ctx.app);
     const cancelled = await createUser(ctx.app);
-    await insertRegistration(ctx.app, registered.id, event.id);
-    await insertRegistration(ctx.app, waitlisted.id, event.id, 'waitlisted');
-    await insertRegistration(ctx.app, cancelled.id, event.id, 'cancelled');
+    await insertRegistrationRow(ctx.app, registered.id, event.id);
+    await insertRegistrationRow(ctx.app, waitlisted.id, event.id, 'waitlisted');
+    await insertRegistrationRow(ctx.app, cancelled.id, event.id, 'cancelled');
     const created = await notifyEventCancelled(ctx.app.db, event, ctx.clock.now());
     expect(created.map((n) => n.userId).sort()).toEqual([registered.id, waitlisted.id].sort());
     expect(created[0]).toMatchObject({ kind: 'event_cancelled', message: 'The event "Gone" on 2030-03-01 18:00 UTC has been cancelled.' });
   });
 
   it('reaches thousands of registrants in one call', async () => {
-    const event = await insertEvent(ctx.app, organizer.id, { capacity: 5_000 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 5_000 });
     const userRows = await ctx.app.db
       .insert(users)
       .values(Array.from({ length: 2_500 }, (_, i) => ({ email: `bulk${i}@example.com`, username: `bulk_${i}`, passwordHash: 'x' })))

@@ -2,8 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../src/db/schema.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
+import { authHeader, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
 
 // Two app instances on one database stand for two worker processes, each with its own cache.
 let first: TestContext;

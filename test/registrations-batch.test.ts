@@ -4,8 +4,7 @@ import { events, notifications, registrations, tickets } from '../src/db/schema.
 import { ApiError } from '../src/lib/errors.js';
 import { StaleHolders, registerOrders, type Order } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertRegistration } from './helpers/seat-rows.js';
+import { authHeader, createEvent, createOrganizer, createUser, insertRegistration, type TestUser } from './helpers/factories.js';
 
 // registerOrders is the seat rule for a group-committed batch: these call it directly with batches a rush would
 // form, and check it decides exactly as one transaction per order, in arrival order, would.
@@ -20,6 +19,8 @@ beforeAll(async () => {
 afterAll(async () => ctx.close());
 
 const base = new Date('2030-06-01T10:00:00Z');
+/** The events start after every order of these batches arrives. */
+const afterTheOrders = new Date('2031-01-01T18:00:00Z');
 const order = (user: TestUser, quantity: number, second: number): Order => ({
   user,
   quantity,
@@ -30,7 +31,7 @@ const errorCode = (outcome: { ok: boolean; error?: unknown }) => (outcome.ok ? n
 
 describe('registerOrders (one batch, one transaction)', () => {
   it('takes seats in arrival order, waitlists whole orders that do not fit, refuses a second live order per user', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 4 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 4, dateTime: afterTheOrders });
     const [a, b, c, d] = people as [TestUser, TestUser, TestUser, TestUser];
     const outcomes = await runBatch(event.id, [order(a, 2, 1), order(b, 3, 2), order(c, 2, 3), order(a, 1, 4), order(d, 1, 5)]);
 
@@ -54,7 +55,7 @@ describe('registerOrders (one batch, one transaction)', () => {
   });
 
   it('counts orders already waiting before the batch in the positions, and refuses users who already hold one', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 1 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 1, dateTime: afterTheOrders });
     const [a, b, c, d] = people as [TestUser, TestUser, TestUser, TestUser];
     await insertRegistration(ctx.app.db, { userId: a.id, eventId: event.id, quantity: 1, status: 'registered' });
     await insertRegistration(ctx.app.db, { userId: b.id, eventId: event.id, quantity: 1, status: 'waitlisted' });
@@ -65,7 +66,7 @@ describe('registerOrders (one batch, one transaction)', () => {
   });
 
   it('claimed after the lock without reading holders: a user who holds an order makes it throw StaleHolders and write nothing', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 2 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 2, dateTime: afterTheOrders });
     const [a, b, c] = people as [TestUser, TestUser, TestUser];
     await insertRegistration(ctx.app.db, { userId: a.id, eventId: event.id, quantity: 1, status: 'registered' });
     let claimed = 0;
@@ -85,7 +86,7 @@ describe('registerOrders (one batch, one transaction)', () => {
   });
 
   it('refuses only the orders that arrived after the start, and every order for a cancelled or unknown event', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 5, dateTime: new Date(base.getTime() + 2_500) });
+    const event = await createEvent(ctx.app, organizer, { capacity: 5, dateTime: new Date(base.getTime() + 2_500) });
     const [a, b, c] = people as [TestUser, TestUser, TestUser];
     const outcomes = await runBatch(event.id, [order(a, 1, 1), order(b, 1, 2), order(c, 1, 3)]);
     expect(outcomes.map(errorCode)).toEqual([null, null, 'event_started']);
@@ -101,7 +102,7 @@ describe('registerOrders (one batch, one transaction)', () => {
 
 describe('POST /registrations/ under a rush in one process', () => {
   it('group-commits concurrent orders and still sells exactly the capacity, with one answer per request', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 7 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 7, dateTime: afterTheOrders });
     const crowd = await Promise.all(Array.from({ length: 30 }, () => createUser(ctx.app)));
     const quantities = crowd.map((_, i) => (i % 3) + 1);
     const responses = await Promise.all(
@@ -130,7 +131,7 @@ describe('POST /registrations/ under a rush in one process', () => {
 
 describe('a second order from the same user racing in from another process', () => {
   it('is refused, and the seats it would have taken go to the next order, not left unsold', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 3 });
+    const event = await createEvent(ctx.app, organizer, { capacity: 3, dateTime: afterTheOrders });
     const [a, b] = people.slice(4) as [TestUser, TestUser];
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -7,12 +7,10 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, registrations, tickets } from '../src/db/schema.js';
 import { ManualClock } from '../src/lib/clock.js';
-import { createEvent } from './helpers/events-factories.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
-import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
-import { insertManyUsers, readEvent } from './helpers/registrations-factories.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
+import { authHeader, createEvent, createOrganizer, insertManyUsers, readEvent, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let organizer: TestUser;

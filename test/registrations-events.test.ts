@@ -1,19 +1,10 @@
 /** The events module's edits that move seats: a capacity increase promotes the waiting list, DELETE cancels all. */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { notifications } from '../src/db/schema.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, type TestUser } from './helpers/factories.js';
-import { readEvent, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
+import { appWithOrganizer, authHeader, createEvent, readEvent, registerInTurn as registerInOrder, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const as = (user: TestUser) => authHeader(ctx.app, user.id);
 const registration = async (id: string, user: TestUser) =>
@@ -25,12 +16,12 @@ const registerInTurn = (eventId: string, quantities: number[]) => registerInOrde
 
 describe('PATCH /events/<id>/edit/ with more capacity', () => {
   it('promotes the waiting list in the same transaction, FIFO, skipping orders that do not fit', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 2 });
     const [, b, c, d] = await registerInTurn(event.id, [2, 3, 2, 1]);
     const res = await ctx.app.inject({
       method: 'PATCH',
       url: `/events/${event.id}/edit/`,
-      headers: as(organizer),
+      headers: as(ctx.organizer),
       payload: { capacity: 6 },
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -43,10 +34,10 @@ describe('PATCH /events/<id>/edit/ with more capacity', () => {
   });
 
   it('still refuses a capacity below the seats held, and leaves the waiting list alone when capacity shrinks', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 4 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 4 });
     await registerInTurn(event.id, [2, 3]);
     const patch = (capacity: number) =>
-      ctx.app.inject({ method: 'PATCH', url: `/events/${event.id}/edit/`, headers: as(organizer), payload: { capacity } });
+      ctx.app.inject({ method: 'PATCH', url: `/events/${event.id}/edit/`, headers: as(ctx.organizer), payload: { capacity } });
     expect((await patch(1)).statusCode).toBe(400);
     const shrink = await patch(3);
     expect(shrink.statusCode).toBe(200);
@@ -56,30 +47,30 @@ describe('PATCH /events/<id>/edit/ with more capacity', () => {
 
 describe('DELETE /events/<id>/edit/ (cancellation)', () => {
   it('cancels every live registration, frees the seats and notifies each registrant', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 2 });
     const [a, b] = await registerInTurn(event.id, [2, 1]);
     const code = (await registration(a!.id, a!.user)).ticket_instances[0].code;
-    const res = await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: as(organizer) });
+    const res = await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: as(ctx.organizer) });
     expect(res.statusCode).toBe(204);
     expect(await readEvent(ctx.app, event.id)).toMatchObject({ isActive: false, registeredCount: 0, waitlistCount: 0 });
     for (const r of [a!, b!]) {
       expect((await registration(r.id, r.user)).status).toBe('cancelled');
       expect(await kinds(r.user.id)).toContain('event_cancelled');
     }
-    const scan = await ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: as(organizer), payload: { code } });
+    const scan = await ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: as(ctx.organizer), payload: { code } });
     expect(scan.json().code).toBe('registration_cancelled');
     // Deleting again changes nothing and notifies nobody twice.
-    expect((await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: as(organizer) })).statusCode).toBe(204);
+    expect((await ctx.app.inject({ method: 'DELETE', url: `/events/${event.id}/edit/`, headers: as(ctx.organizer) })).statusCode).toBe(204);
     expect((await kinds(a!.user.id)).filter((k) => k === 'event_cancelled')).toHaveLength(1);
   });
 });
 
 describe('PATCH /events/<id>/edit/ moving the date or place', () => {
   it('tells every live registrant, once per change, and nobody when only the title changes', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 1 });
     const [seated, waiting] = await registerInTurn(event.id, [1, 1]);
     const patch = (payload: object) =>
-      ctx.app.inject({ method: 'PATCH', url: `/events/${event.id}/edit/`, headers: as(organizer), payload });
+      ctx.app.inject({ method: 'PATCH', url: `/events/${event.id}/edit/`, headers: as(ctx.organizer), payload });
 
     expect((await patch({ title: 'Renamed' })).statusCode).toBe(200);
     expect(await kinds(seated!.user.id)).toEqual(['registered']);

@@ -1,19 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { cancelAllForEvent, exportForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
-import { createEvent } from './helpers/events-factories.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { readEvent, registerFor, registerInTurn as registerInOrder } from './helpers/registrations-factories.js';
+import { buildTestApp } from './helpers/app.js';
+import { appWithOrganizer, authHeader, createEvent, createOrganizer, createStaff, createUser, readEvent, registerFor, registerInTurn as registerInOrder, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const HOUR = 3600 * 1000;
 const CODE = /^EVT-[0-9A-HJKMNP-TV-Z]{12}-\d+$/;
@@ -31,7 +23,7 @@ const registerInTurn = (eventId: string, quantities: number[]) => registerInOrde
 
 describe('POST /registrations/', () => {
   it('registers all seats, issues one unguessable ticket per seat and counts the seats', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Lagos Tech Bootcamp' });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 5, title: 'Lagos Tech Bootcamp' });
     const user = await createUser(ctx.app);
     const res = await registerFor(ctx.app, user, event.id, 3);
     expect(res.statusCode, res.body).toBe(201);
@@ -69,7 +61,7 @@ describe('POST /registrations/', () => {
   });
 
   it('defaults quantity to 1 and enforces 1..MAX_TICKETS_PER_REGISTRATION', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 50 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 50 });
     const user = await createUser(ctx.app);
     for (const [quantity, message] of [
       [0, 'Ensure this value is greater than or equal to 1.'],
@@ -115,24 +107,24 @@ describe('POST /registrations/', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({ event: ['Must be a valid UUID.'] });
 
-    const inactive = await createEvent(ctx.app, organizer, { isActive: false });
+    const inactive = await createEvent(ctx.app, ctx.organizer, { isActive: false });
     const res1 = await registerFor(ctx.app, user, inactive.id);
     expect(res1.statusCode).toBe(400);
     expect(res1.json()).toMatchObject({ code: 'event_inactive' });
 
-    const started = await createEvent(ctx.app, organizer, { dateTime: ctx.clock.now() });
+    const started = await createEvent(ctx.app, ctx.organizer, { dateTime: ctx.clock.now() });
     const res2 = await registerFor(ctx.app, user, started.id);
     expect(res2.statusCode).toBe(400);
     expect(res2.json()).toMatchObject({ code: 'event_started', detail: expect.stringContaining('already started') });
 
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const anon = await ctx.app.inject({ method: 'POST', url: '/registrations/', payload: { event: event.id } });
     expect(anon.statusCode).toBe(401);
     expect(await readEvent(ctx.app, event.id)).toMatchObject({ registeredCount: 0 });
   });
 
   it('allows one live registration per user and event, and a new one after cancelling', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 2 });
     const user = await createUser(ctx.app);
     const first = await registerFor(ctx.app, user, event.id, 1);
     expect(first.statusCode).toBe(201);
@@ -151,7 +143,7 @@ describe('POST /registrations/', () => {
   });
 
   it('waitlists the whole order, without tickets, when not all its seats are free', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 4, title: 'Small Room' });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 4, title: 'Small Room' });
     const [a] = await registerInTurn(event.id, [3]);
     expect(a!.status).toBe('registered');
     const user = await createUser(ctx.app);
@@ -171,7 +163,7 @@ describe('POST /registrations/', () => {
 
 describe('cancelling and the waiting list', () => {
   it('cancels: status, void tickets, seats back, the waiting list promoted in FIFO order', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Jazz Night' });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 5, title: 'Jazz Night' });
     const [holder, b, c, d, e] = await registerInTurn(event.id, [5, 3, 2, 1, 2]);
     expect([b, c, d, e].map((r) => r!.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted', 'waitlisted']);
     const positions = await Promise.all([b, c, d, e].map(async (r) => (await get(`/registrations/${r!.id}/`, r!.user)).json()));
@@ -206,7 +198,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('skips a waiting order that does not fit so the seats go to a smaller one behind it', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 4 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 4 });
     const [a, f, b, c, d] = await registerInTurn(event.id, [2, 2, 3, 1, 2]);
     expect([b, c, d].map((r) => r!.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted']);
 
@@ -234,7 +226,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('cancelling a waitlisted order frees no seat and moves the queue up', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 1 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 1 });
     const [, b, c] = await registerInTurn(event.id, [1, 1, 1]);
     expect((await cancel(b!.id, b!.user)).statusCode).toBe(200);
     expect((await get(`/registrations/${c!.id}/`, c!.user)).json()).toMatchObject({ status: 'waitlisted', waitlist_position: 1 });
@@ -242,7 +234,7 @@ describe('cancelling and the waiting list', () => {
   });
 
   it('refuses cancelling twice, after the start, and by strangers; allows the organizer and staff', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 10, dateTime: new Date(ctx.clock.now().getTime() + 48 * HOUR) });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 10, dateTime: new Date(ctx.clock.now().getTime() + 48 * HOUR) });
     const [a, b, c] = await registerInTurn(event.id, [1, 1, 1]);
     const stranger = await createUser(ctx.app);
     const otherOrganizer = await createOrganizer(ctx.app);
@@ -254,7 +246,7 @@ describe('cancelling and the waiting list', () => {
     expect(twice.statusCode).toBe(400);
     expect(twice.json()).toMatchObject({ code: 'already_cancelled' });
 
-    const byOrganizer = await cancel(b!.id, organizer);
+    const byOrganizer = await cancel(b!.id, ctx.organizer);
     expect(byOrganizer.statusCode).toBe(200);
     expect((await notificationsOf(b!.user.id)).map((n) => n.message)).toContainEqual(
       expect.stringContaining('cancelled by the organizer'),
@@ -274,9 +266,9 @@ describe('reading registrations', () => {
   it('GET /registrations/mine/ lists only my own, newest first, with filters and the event embedded', async () => {
     const me = await createUser(ctx.app);
     const someoneElse = await createUser(ctx.app);
-    const soon = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR) });
-    const later = await createEvent(ctx.app, organizer, { capacity: 5, title: 'Later' });
-    const full = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Full' });
+    const soon = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR) });
+    const later = await createEvent(ctx.app, ctx.organizer, { capacity: 5, title: 'Later' });
+    const full = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Full' });
     expect((await registerFor(ctx.app, someoneElse, full.id)).statusCode).toBe(201);
     expect((await registerFor(ctx.app, someoneElse, later.id)).statusCode).toBe(201);
     ctx.clock.advance(1000);
@@ -318,9 +310,9 @@ describe('reading registrations', () => {
   it('GET /registrations/mine/ (written as JSON by PostgreSQL) reads exactly as GET /registrations/<id>/ for every kind of registration', async () => {
     const me = await createUser(ctx.app);
     const rival = await createUser(ctx.app);
-    const roomy = await createEvent(ctx.app, organizer, { capacity: 9, title: 'Quote " back\\slash é 🎟' });
-    const tiny = await createEvent(ctx.app, organizer, { capacity: 1, title: 'Tiny' });
-    const dropped = await createEvent(ctx.app, organizer, { capacity: 3, title: 'Dropped' });
+    const roomy = await createEvent(ctx.app, ctx.organizer, { capacity: 9, title: 'Quote " back\\slash é 🎟' });
+    const tiny = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Tiny' });
+    const dropped = await createEvent(ctx.app, ctx.organizer, { capacity: 3, title: 'Dropped' });
     expect((await registerFor(ctx.app, rival, tiny.id)).statusCode).toBe(201);
     const waiting = await registerFor(ctx.app, rival, dropped.id, 3);
     expect(waiting.statusCode).toBe(201);
@@ -368,9 +360,9 @@ describe('reading registrations', () => {
   });
 
   it('GET /registrations/<id>/ answers the owner, the organizer and staff; 404 for anyone else', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const [reg] = await registerInTurn(event.id, [2]);
-    for (const reader of [reg!.user, organizer, await createStaff(ctx.app)]) {
+    for (const reader of [reg!.user, ctx.organizer, await createStaff(ctx.app)]) {
       const res = await get(`/registrations/${reg!.id}/`, reader);
       expect(res.statusCode).toBe(200);
       expect(res.json().ticket_instances).toHaveLength(2);
@@ -384,9 +376,9 @@ describe('reading registrations', () => {
 
 describe('GET /events/<id>/registrations/', () => {
   it('lists an event for its organizer and staff, oldest first, filterable by status; 403 for others', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 2 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 2 });
     const regs = await registerInTurn(event.id, [1, 1, 1]);
-    const res = await get(`/events/${event.id}/registrations/`, organizer);
+    const res = await get(`/events/${event.id}/registrations/`, ctx.organizer);
     expect(res.statusCode).toBe(200);
     expect(res.json().count).toBe(3);
     expect(res.json().results.map((r: { id: string }) => r.id)).toEqual(regs.map((r) => r.id));
@@ -397,14 +389,14 @@ describe('GET /events/<id>/registrations/', () => {
 
     expect((await get(`/events/${event.id}/registrations/`, await createOrganizer(ctx.app))).statusCode).toBe(403);
     expect((await get(`/events/${event.id}/registrations/`, regs[0]!.user)).statusCode).toBe(403);
-    expect((await get(`/events/00000000-0000-4000-8000-000000000000/registrations/`, organizer)).statusCode).toBe(404);
-    const hidden = await createEvent(ctx.app, organizer, { isActive: false });
+    expect((await get(`/events/00000000-0000-4000-8000-000000000000/registrations/`, ctx.organizer)).statusCode).toBe(404);
+    const hidden = await createEvent(ctx.app, ctx.organizer, { isActive: false });
     expect((await get(`/events/${hidden.id}/registrations/`, await createOrganizer(ctx.app))).statusCode).toBe(404);
-    expect((await get(`/events/${hidden.id}/registrations/`, organizer)).statusCode).toBe(200);
+    expect((await get(`/events/${hidden.id}/registrations/`, ctx.organizer)).statusCode).toBe(200);
   });
 
   it('exports CSV (Accept or ?format=csv) with RFC 4180 quoting and formula cells neutralised', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 3 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 3 });
     ctx.clock.advance(1000);
     const quoted = await createUser(ctx.app, { username: 'Smith, "Jo"' });
     const regQuoted = (await registerFor(ctx.app, quoted, event.id, 2)).json();
@@ -412,7 +404,7 @@ describe('GET /events/<id>/registrations/', () => {
     const formula = await createUser(ctx.app, { username: '=HYPERLINK("http://x")' });
     const regFormula = (await registerFor(ctx.app, formula, event.id, 2)).json();
 
-    const byAccept = await get(`/events/${event.id}/registrations/`, organizer, { accept: 'text/csv' });
+    const byAccept = await get(`/events/${event.id}/registrations/`, ctx.organizer, { accept: 'text/csv' });
     expect(byAccept.statusCode).toBe(200);
     expect(byAccept.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(byAccept.headers['content-disposition']).toContain('attachment');
@@ -424,14 +416,14 @@ describe('GET /events/<id>/registrations/', () => {
     expect(lines[3]).toBe('');
     expect(lines).toHaveLength(4);
 
-    const byQuery = await get(`/events/${event.id}/registrations/?format=csv&status=waitlisted`, organizer);
+    const byQuery = await get(`/events/${event.id}/registrations/?format=csv&status=waitlisted`, ctx.organizer);
     expect(byQuery.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(byQuery.body.split('\r\n')).toHaveLength(3);
     expect((await get(`/events/${event.id}/registrations/?format=csv`, formula)).statusCode).toBe(403);
   });
 
   it('reads the export a page at a time, in the door-list order, every registration once', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 3 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 3 });
     const made = await registerInTurn(event.id, [1, 2, 1, 1, 2]);
     const staffer = await createStaff(ctx.app);
     const pages = await exportForEvent(ctx.app.db, staffer, event.id, {}, 2);
@@ -451,7 +443,7 @@ describe('GET /events/<id>/registrations/', () => {
 
 describe('privacy', () => {
   it('never shows one user another user’s registrations or tickets', async () => {
-    const event = await createEvent(ctx.app, organizer);
+    const event = await createEvent(ctx.app, ctx.organizer);
     const [alice] = await registerInTurn(event.id, [1]);
     const bob = await createUser(ctx.app);
     const mine = await get('/registrations/mine/', bob);
@@ -469,7 +461,7 @@ describe('privacy', () => {
 
 describe('hooks for the events module', () => {
   it('promoteWaitlist after a capacity increase fills the new seats in FIFO order, skipping what does not fit', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 2, title: 'Growing' });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 2, title: 'Growing' });
     const [, b, c, d] = await registerInTurn(event.id, [2, 3, 2, 1]);
     const promoted = await ctx.app.db.transaction(async (tx) => {
       await tx.select().from(events).where(eq(events.id, event.id)).for('update');
@@ -493,7 +485,7 @@ describe('hooks for the events module', () => {
   });
 
   it('cancelAllForEvent cancels every live registration, empties the counts and tells each registrant', async () => {
-    const event = await createEvent(ctx.app, organizer, { capacity: 3, title: 'Called Off' });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 3, title: 'Called Off' });
     const regs = await registerInTurn(event.id, [2, 1, 2]);
     const earlier = regs[1]!;
     expect((await cancel(earlier.id, earlier.user)).statusCode).toBe(200);
@@ -517,7 +509,7 @@ describe('hooks for the events module', () => {
     const scan = await ctx.app.inject({
       method: 'POST',
       url: '/tickets/check-in/',
-      headers: authHeader(ctx.app, organizer.id),
+      headers: authHeader(ctx.app, ctx.organizer.id),
       payload: { code },
     });
     expect(scan.statusCode).toBe(409);

@@ -1,22 +1,14 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.js';
 import { jobs, notifications } from '../src/db/schema.js';
 import { MAX_JOB_ATTEMPTS } from '../src/modules/jobs/jobs.service.js';
-import { JobPoller, runDueJobs } from '../src/modules/jobs/scheduler.js';
+import { JobPoller, runDueJobs } from '../src/scheduled-jobs.js';
 import { scheduleDueNotifications } from '../src/modules/notifications/reminders.service.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
-import { createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertRegistration, notificationsOf, setEventTime, type EventRow } from './helpers/notifications-factories.js';
+import { appWithOrganizer, createEvent, createUser, insertRegistrationRow, notificationsOf, setEventTime, type EventRow, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const HOUR = 3_600_000;
 const LEAD = 24 * HOUR; // REMINDER_LEAD's default
@@ -25,16 +17,16 @@ const at = (date: Date, offsetMs = 0) => ctx.clock.set(new Date(date.getTime() +
 
 /** An event starting `hoursAhead` from the clock, with two registered, one waitlisted and one cancelled user. */
 async function eventWithRegistrants(hoursAhead: number, overrides: Partial<EventRow> = {}) {
-  const event = await insertEvent(ctx.app, organizer.id, {
+  const event = await createEvent(ctx.app, ctx.organizer, {
     dateTime: new Date(ctx.clock.now().getTime() + hoursAhead * HOUR),
     ...overrides,
   });
   const registered = [await createUser(ctx.app), await createUser(ctx.app)];
   const waitlisted = await createUser(ctx.app);
   const cancelled = await createUser(ctx.app);
-  for (const user of registered) await insertRegistration(ctx.app, user.id, event.id, 'registered', 2);
-  await insertRegistration(ctx.app, waitlisted.id, event.id, 'waitlisted');
-  await insertRegistration(ctx.app, cancelled.id, event.id, 'cancelled');
+  for (const user of registered) await insertRegistrationRow(ctx.app, user.id, event.id, 'registered', 2);
+  await insertRegistrationRow(ctx.app, waitlisted.id, event.id, 'waitlisted');
+  await insertRegistrationRow(ctx.app, cancelled.id, event.id, 'cancelled');
   return { event, registered, others: [waitlisted, cancelled] };
 }
 

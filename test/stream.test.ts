@@ -1,14 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.js';
-import { runDueJobs } from '../src/modules/jobs/scheduler.js';
+import { runDueJobs } from '../src/scheduled-jobs.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
 import { streamEventId } from '../src/modules/notifications/notifications.stream.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { onPostgres } from './helpers/database.js';
-import { authHeader, createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { insertEvent, insertRegistration } from './helpers/notifications-factories.js';
 import { listenOnce, openSse, type SseStream } from './helpers/sse.js';
+import { authHeader, createEvent, createOrganizer, createUser, insertRegistrationRow, type TestUser } from './helpers/factories.js';
 
 let ctx: TestContext;
 let base: string;
@@ -175,8 +174,8 @@ describe('GET /notifications/stream/', () => {
   it('streams reminders sent by the scheduler', async () => {
     const organizer = await createOrganizer(ctx.app);
     const user = await createUser(ctx.app);
-    const event = await insertEvent(ctx.app, organizer.id, { dateTime: new Date(ctx.clock.now().getTime() + 3_600_000) });
-    await insertRegistration(ctx.app, user.id, event.id);
+    const event = await createEvent(ctx.app, organizer, { dateTime: new Date(ctx.clock.now().getTime() + 3_600_000) });
+    await insertRegistrationRow(ctx.app, user.id, event.id);
     const sse = await stream(user);
     await runDueJobs(ctx.app.db, ctx.clock.now(), ctx.config);
     const [message] = await sse.waitForMessages(1);

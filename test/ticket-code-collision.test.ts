@@ -1,30 +1,21 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tickets } from '../src/db/schema.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createOrganizer, createUser, type TestUser } from './helpers/factories.js';
-import { registerFor } from './helpers/registrations-factories.js';
-import { insertEvent } from './helpers/seat-rows.js';
+import { appWithOrganizer, createEvent, createUser, registerFor } from './helpers/factories.js';
 
 // A drawn ticket code that is already taken (one chance in 2^60) must be drawn again, never fail the order nor
 // reuse the code. The code source is replaced so that the collisions happen on demand.
 const forced: string[] = [];
-vi.mock('../src/modules/registrations/ticket-codes.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/modules/registrations/ticket-codes.js')>();
+vi.mock('../src/modules/tickets/ticket-codes.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/modules/tickets/ticket-codes.js')>();
   return { ...real, ticketCode: (seat: number) => forced.shift() ?? real.ticketCode(seat) };
 });
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 describe('a ticket code that is already taken', () => {
   it('is drawn again: the order still gets one ticket per seat, every code unique', async () => {
-    const event = await insertEvent(ctx.app.db, organizer.id, { capacity: 10 });
+    const event = await createEvent(ctx.app, ctx.organizer, { capacity: 10 });
     const first = await registerFor(ctx.app, await createUser(ctx.app), event.id, 2);
     expect(first.statusCode).toBe(201);
     const taken = first.json().ticket_instances.map((t: { code: string }) => t.code) as string[];

@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent } from './helpers/events-factories.js';
-import { buildTestApp, type TestContext } from './helpers/app.js';
-import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { registerFor } from './helpers/registrations-factories.js';
+import { describe, expect, it } from 'vitest';
+import { appWithOrganizer, authHeader, createEvent, createOrganizer, createStaff, createUser, registerFor, type TestUser } from './helpers/factories.js';
 
-let ctx: TestContext;
-let organizer: TestUser;
-beforeAll(async () => {
-  ctx = await buildTestApp();
-  organizer = await createOrganizer(ctx.app);
-});
-afterAll(async () => ctx.close());
+const ctx = appWithOrganizer();
 
 const checkIn = (code: string, user: TestUser) =>
   ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: authHeader(ctx.app, user.id), payload: { code } });
@@ -19,7 +10,7 @@ const getTicket = (code: string, user: TestUser) =>
 
 /** A registered holder with `quantity` tickets at a fresh event of `organizer`. */
 async function ticketHolder(quantity = 2) {
-  const event = await createEvent(ctx.app, organizer, { title: 'Door Test' });
+  const event = await createEvent(ctx.app, ctx.organizer, { title: 'Door Test' });
   const holder = await createUser(ctx.app);
   const res = await registerFor(ctx.app, holder, event.id, quantity);
   expect(res.statusCode).toBe(201);
@@ -30,7 +21,7 @@ async function ticketHolder(quantity = 2) {
 describe('POST /tickets/check-in/', () => {
   it('checks a ticket in once, returning ticket, seat, holder and event; a second scan is 409 with used_at', async () => {
     const { event, holder, reg, codes } = await ticketHolder();
-    const res = await checkIn(codes[1]!, organizer);
+    const res = await checkIn(codes[1]!, ctx.organizer);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({
       id: reg.ticket_instances[1].id,
@@ -45,7 +36,7 @@ describe('POST /tickets/check-in/', () => {
     });
 
     ctx.clock.advance(60_000);
-    const again = await checkIn(codes[1]!, organizer);
+    const again = await checkIn(codes[1]!, ctx.organizer);
     expect(again.statusCode).toBe(409);
     expect(again.json()).toEqual({
       detail: 'This ticket has already been checked in.',
@@ -66,14 +57,14 @@ describe('POST /tickets/check-in/', () => {
       headers: authHeader(ctx.app, holder.id),
     });
     expect(cancelled.statusCode).toBe(200);
-    const res = await checkIn(codes[0]!, organizer);
+    const res = await checkIn(codes[0]!, ctx.organizer);
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ code: 'registration_cancelled' });
     expect((await getTicket(codes[0]!, holder)).json()).toMatchObject({ status: 'cancelled', is_used: false });
 
-    const unknown = await checkIn('EVT-0000000000AA-1', organizer);
+    const unknown = await checkIn('EVT-0000000000AA-1', ctx.organizer);
     expect(unknown.statusCode).toBe(404);
-    expect((await checkIn('', organizer)).statusCode).toBe(400);
+    expect((await checkIn('', ctx.organizer)).statusCode).toBe(400);
   });
 
   it('answers 404 to an organizer of another event, 403 to a non-organizer, and lets staff check in', async () => {
@@ -91,14 +82,14 @@ describe('POST /tickets/check-in/', () => {
 
   it('accepts a code typed in lower case', async () => {
     const { codes } = await ticketHolder(1);
-    expect((await checkIn(codes[0]!.toLowerCase(), organizer)).statusCode).toBe(200);
+    expect((await checkIn(codes[0]!.toLowerCase(), ctx.organizer)).statusCode).toBe(200);
   });
 });
 
 describe('GET /tickets/<code>/', () => {
   it('shows the ticket to its holder, the organizer and staff; 404 to anyone else', async () => {
     const { holder, codes } = await ticketHolder(1);
-    for (const reader of [holder, organizer, await createStaff(ctx.app)]) {
+    for (const reader of [holder, ctx.organizer, await createStaff(ctx.app)]) {
       const res = await getTicket(codes[0]!, reader);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ code: codes[0], status: 'valid', holder: { id: holder.id } });

@@ -7,9 +7,7 @@ import { OutboxWorker } from '../src/modules/outbox/outbox.worker.js';
 import { WEBHOOK_RETRY, webhookChannel } from '../src/modules/webhooks/webhooks.channel.js';
 import { isForbiddenAddress } from '../src/modules/webhooks/webhooks.target.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, createUser } from './helpers/factories.js';
-import { registerFor } from './helpers/registrations-factories.js';
+import { authHeader, createOrganizer, createUser, createEvent, registerFor } from './helpers/factories.js';
 import { WebhookReceiver, buildWebhookTestApp } from './helpers/webhooks.js';
 
 const HOUR = 3_600_000;

@@ -6,9 +6,7 @@ import { deliverDue } from '../src/modules/outbox/outbox.service.js';
 import { registerOrders } from '../src/modules/registrations/registrations.service.js';
 import { MAX_CONSECUTIVE_FAILURES, WEBHOOK_RETRY, webhookChannel } from '../src/modules/webhooks/webhooks.channel.js';
 import { WEBHOOK_EVENT_TYPES, purgeOldDeliveries } from '../src/modules/webhooks/webhooks.service.js';
-import { createEvent } from './helpers/events-factories.js';
-import { authHeader, createOrganizer, createStaff, createUser, type TestUser } from './helpers/factories.js';
-import { registerFor } from './helpers/registrations-factories.js';
+import { authHeader, createOrganizer, createStaff, createUser, type TestUser, createEvent, registerFor } from './helpers/factories.js';
 import { WebhookReceiver, buildWebhookTestApp, verifyWith, type WebhookContext } from './helpers/webhooks.js';
 
 let ctx: WebhookContext;

@@ -37,3 +37,15 @@ export function errorResponses<K extends keyof typeof errors>(...codes: K[]): Pi
   for (const code of codes) picked[code] = errors[code];
   return picked;
 }
+
+/** The optional `Idempotency-Key` header of the routes that change seats (see plugins/idempotency.ts). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Makes a retry safe: the same key and body within 24 hours replays the first response instead of acting again.',
+    }),
+  ),
+});

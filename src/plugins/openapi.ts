@@ -9,7 +9,8 @@ import { Category } from '../modules/categories/categories.schemas.js';
 import { Event } from '../modules/events/events.schemas.js';
 import { Feedback } from '../modules/feedbacks/feedbacks.schemas.js';
 import { Notification, StreamTicket, UnreadCount } from '../modules/notifications/notifications.schemas.js';
-import { EventRegistration, Registration, TicketDetail, TicketInstance } from '../modules/registrations/registrations.schemas.js';
+import { EventRegistration, Registration, TicketInstance } from '../modules/registrations/registrations.schemas.js';
+import { TicketDetail } from '../modules/tickets/tickets.schemas.js';
 
 /**
  * The OpenAPI document's conventions, in one place so that route files only describe their routes.

@@ -2,8 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { registrations, tickets } from '../../src/db/schema.js';
 import { expectAccessible, logInThroughForm, newPage, readQrCode, useServerAndBrowser } from '../helpers/browser.js';
-import { createCategory, createEvent } from '../helpers/events-factories.js';
-import { createOrganizer, createUser, DEFAULT_PASSWORD } from '../helpers/factories.js';
+import { DEFAULT_PASSWORD, createCategory, createEvent, createOrganizer, createUser } from '../helpers/factories.js';
 
 const suite = useServerAndBrowser();
 
@@ -61,6 +60,10 @@ describe('an attendee on a phone', () => {
     await expect.poll(() => page.getByTestId('seats-left').textContent()).toContain('20 of 20 seats left');
     // The time is in the viewer's zone, named.
     expect(await page.locator('.facts').textContent()).toContain('Europe/Paris');
+    const icsPath = await page.getByRole('link', { name: 'Add to calendar (.ics)' }).getAttribute('href');
+    const ics = await fetch(new URL(icsPath!, suite.server.baseUrl));
+    expect(ics.headers.get('content-type')).toMatch(/^text\/calendar/);
+    expect(await ics.text()).toContain('SUMMARY:Harbour jazz night');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await expectAccessible(page, 'the event page');
     await page.getByLabel('Number of tickets').selectOption('2');

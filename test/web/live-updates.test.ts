@@ -2,9 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { events } from '../../src/db/schema.js';
 import { expectAccessible, logInThroughForm, newPage, useServerAndBrowser } from '../helpers/browser.js';
-import { createEvent } from '../helpers/events-factories.js';
-import { authHeader, createOrganizer, createUser } from '../helpers/factories.js';
-import { registerFor } from '../helpers/registrations-factories.js';
+import { authHeader, createEvent, createOrganizer, createUser, registerFor } from '../helpers/factories.js';
 
 const suite = useServerAndBrowser();
 

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { ValidationError, forbidden, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
+import { isStaff } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as repo from './categories.repository.js';
 import type { CategoryRow } from './categories.repository.js';
@@ -27,7 +28,7 @@ export function slugify(name: string): string {
 }
 
 function assertStaff(actor: AuthUser): void {
-  if (!actor.isStaff) throw forbidden();
+  if (!isStaff(actor)) throw forbidden();
 }
 
 /** A lost uniqueness race answers the same 400 as the pre-check, never a 500. */

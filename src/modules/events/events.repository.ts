@@ -18,12 +18,6 @@ export async function findEventById(db: Db, id: string): Promise<EventRow | unde
   return row;
 }
 
-/** Reads the event and locks its row until the transaction ends: every seat change starts here. */
-export async function lockEventById(tx: Db, id: string): Promise<EventRow | undefined> {
-  const [row] = await tx.select().from(events).where(eq(events.id, id)).for('update');
-  return row;
-}
-
 export async function insertEvent(db: Db, values: NewEvent): Promise<EventRow> {
   const [row] = await db.insert(events).values(values).returning();
   return row!;
@@ -50,6 +44,8 @@ export interface EventFilter {
   hasSeats?: boolean;
 }
 
+// seat-rule.ts's freeSeats and isSellingOutSoon, in SQL for the list's filters and ordering (test/events-list.test.ts
+// holds the filters to the flags the responses show).
 const ticketsRemaining = sql`(${events.capacity} - ${events.registeredCount})`;
 const sellingOutSoon = sql`(${events.sellsOffSoonThreshold} > 0 AND ${ticketsRemaining} > 0 AND ${ticketsRemaining} <= ${events.sellsOffSoonThreshold})`;
 

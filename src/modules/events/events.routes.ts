@@ -3,13 +3,15 @@ import { Type } from 'typebox';
 import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
+import { ratingAverage } from '../feedbacks/feedbacks.service.js';
+import { freeSeats, isSellingOutSoon } from '../registrations/seat-rule.js';
 import { eventCalendar } from './events.ics.js';
 import { Event, EventCreateBody, EventListQuery, EventReplaceBody, EventUpdateBody, MyEventsQuery } from './events.schemas.js';
 import * as events from './events.service.js';
 import type { EventRow } from './events.service.js';
 
 export function toEventResponse(row: EventRow): Event {
-  const ticketsRemaining = row.capacity - row.registeredCount;
+  const ticketsRemaining = freeSeats(row);
   return {
     id: row.id,
     title: row.title,
@@ -22,14 +24,14 @@ export function toEventResponse(row: EventRow): Event {
     waitlist_count: row.waitlistCount,
     event_ticket_sells_off_soon: row.sellsOffSoonThreshold,
     tickets_remaining: ticketsRemaining,
-    is_selling_out_soon: row.sellsOffSoonThreshold > 0 && ticketsRemaining > 0 && ticketsRemaining <= row.sellsOffSoonThreshold,
+    is_selling_out_soon: isSellingOutSoon(row),
     is_sold_out: ticketsRemaining === 0,
     is_active: row.isActive,
     status: events.eventStatus(row),
     is_recurring: row.isRecurring,
     organizer: row.organizerId,
     category: row.categoryId,
-    rating_average: row.ratingCount > 0 ? Math.round((row.ratingSum * 10) / row.ratingCount) / 10 : null,
+    rating_average: ratingAverage(row.ratingSum, row.ratingCount),
     rating_count: row.ratingCount,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

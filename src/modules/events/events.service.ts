@@ -3,10 +3,11 @@ import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { isStorableInstant } from '../../lib/validation.js';
 import { ApiError, ValidationError, forbidden, notFound, type FieldErrors } from '../../lib/errors.js';
+import { canCreateEvent, canManageEvent, canReadEvent } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
-import { cancelAllForEvent, promoteWaitlist } from '../registrations/registrations.service.js';
+import { cancelAllForEvent, capacityChanged, lockEventSeats } from '../registrations/registrations.service.js';
 import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
@@ -16,8 +17,6 @@ export type { EventRow };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-const isManager = (actor: AuthUser | null, event: EventRow) => actor !== null && (actor.isStaff || actor.id === event.organizerId);
 
 /** The event's state, as the API reports it in `status`. */
 export function eventStatus(event: Pick<EventRow, 'isActive' | 'cancelledAt'>): EventStatus {
@@ -29,7 +28,7 @@ export function eventStatus(event: Pick<EventRow, 'isActive' | 'cancelledAt'>): 
  * An unpublished or cancelled event is seen by its organizer and staff only; for everyone else it does not exist.
  */
 function assertVisible(actor: AuthUser | null, event: EventRow | undefined): asserts event is EventRow {
-  if (!event || (!event.isActive && !isManager(actor, event))) throw notFound();
+  if (!event || !canReadEvent(actor, event)) throw notFound();
 }
 
 export async function getVisibleEvent(db: Db, actor: AuthUser | null, id: string): Promise<EventRow> {
@@ -61,7 +60,7 @@ function crossFieldProblems(next: EventFields, errors: FieldErrors): void {
 const FUTURE = 'The event must start in the future.';
 
 export async function createEvent(db: Db, actor: AuthUser, input: EventInput, now: Date): Promise<EventRow> {
-  if (!actor.isOrganizer) throw forbidden('Only organizers can create events.');
+  if (!canCreateEvent(actor)) throw forbidden('Only organizers can create events.');
   const next: EventFields = {
     dateTime: new Date(input.date_time),
     endTime: input.end_time ? new Date(input.end_time) : null,
@@ -100,9 +99,9 @@ export async function createEvent(db: Db, actor: AuthUser, input: EventInput, no
  */
 export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: EventChanges, now: Date): Promise<EventRow> {
   return db.transaction(async (tx) => {
-    const event = await repo.lockEventById(tx, id);
+    const event = await lockEventSeats(tx, id);
     assertVisible(actor, event);
-    if (!isManager(actor, event)) throw forbidden();
+    if (!canManageEvent(actor, event)) throw forbidden();
     if (event.cancelledAt) {
       const detail = changes.is_active ? 'A cancelled event cannot be published again.' : 'A cancelled event cannot be edited.';
       throw new ApiError(409, detail, 'event_cancelled');
@@ -148,7 +147,7 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
     );
     await queueWebhooks(tx, id, [eventUpdatedItem(updated)], now);
     // Still under the row lock, so no new registration can take the added seats before the waiting list does.
-    if (updated.capacity > event.capacity && (await promoteWaitlist(tx, id, now)).length > 0) {
+    if (updated.capacity > event.capacity && (await capacityChanged(tx, updated, now))) {
       return (await repo.findEventById(tx, id))!;
     }
     return updated;
@@ -161,9 +160,9 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
  */
 export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    const event = await repo.lockEventById(tx, id);
+    const event = await lockEventSeats(tx, id);
     assertVisible(actor, event);
-    if (!isManager(actor, event)) throw forbidden();
+    if (!canManageEvent(actor, event)) throw forbidden();
     if (event.cancelledAt) return;
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
     const cancelled = await cancelAllForEvent(tx, id, now);

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { ApiError, ValidationError, forbidden, isUniqueViolation, notFound } from '../../lib/errors.js';
+import { canDeleteFeedback, canEditFeedback } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import { feedbackItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './feedbacks.repository.js';
@@ -15,9 +16,9 @@ const notRegistered = () =>
   );
 const alreadyLeft = () => ValidationError.field('non_field_errors', 'You have already left feedback for this event.');
 
-/** An event's average rating to one decimal, or null before any feedback; for event responses. */
+/** An event's average rating to one decimal, or null before any feedback: the event's `rating_average`. */
 export function ratingAverage(ratingSum: number, ratingCount: number): number | null {
-  return ratingCount > 0 ? Math.round((ratingSum / ratingCount) * 10) / 10 : null;
+  return ratingCount > 0 ? Math.round((ratingSum * 10) / ratingCount) / 10 : null;
 }
 
 /**
@@ -84,7 +85,7 @@ export async function updateFeedback(
   return db.transaction(async (tx) => {
     const current = await repo.findFeedbackForUpdate(tx, id);
     if (!current) throw notFound();
-    if (current.userId !== actor.id) throw forbidden('Only the author can edit this feedback.');
+    if (!canEditFeedback(actor, current)) throw forbidden('Only the author can edit this feedback.');
     const rating = changes.rating ?? current.rating;
     const row = await repo.updateFeedback(tx, id, { rating, comment: changes.comment ?? current.comment, updatedAt: now });
     if (rating !== current.rating) await repo.adjustEventRating(tx, current.eventId, rating - current.rating, 0);
@@ -97,7 +98,7 @@ export async function deleteFeedback(db: Db, actor: Pick<AuthUser, 'id' | 'isSta
   await db.transaction(async (tx) => {
     const current = await repo.findFeedbackForUpdate(tx, id);
     if (!current) throw notFound();
-    if (current.userId !== actor.id && !actor.isStaff) throw forbidden('Only the author or staff can delete this feedback.');
+    if (!canDeleteFeedback(actor, current)) throw forbidden('Only the author or staff can delete this feedback.');
     await repo.deleteFeedback(tx, id);
     await repo.adjustEventRating(tx, current.eventId, -current.rating, -1);
   });

@@ -1,45 +1,48 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { deleteExpiredResetTokens } from '../auth/account-mail.service.js';
-import { purgeFinishedMessages } from '../outbox/outbox.service.js';
-import { purgeOldDeliveries } from '../webhooks/webhooks.service.js';
-import { deleteExpiredStreamTickets } from '../notifications/notifications.service.js';
-import { reminderJobHandlers, scheduleDueNotifications } from '../notifications/reminders.service.js';
-import { purgeExpired as purgeExpiredIdempotencyKeys } from '../idempotency/idempotency.service.js';
-import { deleteFinishedJobsBefore, runClaimedJobs, type JobRunSummary } from './jobs.service.js';
+import { deleteFinishedJobsBefore, runClaimedJobs, type JobHandler, type JobRunSummary } from './jobs.service.js';
 
 /** At most this many jobs per run, so one poll cannot hold the process for long; the rest wait for the next. */
 const MAX_JOBS_PER_RUN = 500;
 /** Finished jobs are kept this long as the record that their work happened (longer than any scan looks back). */
 const KEEP_FINISHED_JOBS_MS = 45 * 24 * 60 * 60 * 1000;
 
+/**
+ * What a feature registers with the scheduler (see src/scheduled-jobs.ts, which lists them): a scan that adds the
+ * jobs that became due, the handlers of its job kinds, and housekeeping to run on every pass. The scheduler owns
+ * the jobs table; the features never import it back.
+ */
+export interface JobSource {
+  /** Adds the jobs that have become due (scheduleJobs); returns how many. */
+  scan?: (db: Db, now: Date) => Promise<number>;
+  handlers?: Record<string, JobHandler>;
+  tidy?: (db: Db, now: Date) => Promise<unknown>;
+}
+
 export interface DueJobsResult extends JobRunSummary {
   scheduled: number;
 }
 
 /**
- * One scheduler pass: add the jobs that became due (reminders, feedback requests), run every due job, tidy up.
- * Safe to call from any number of processes at once: each job is claimed by one of them.
+ * One scheduler pass: every source's scan, then every due job, then the tidying. Safe to call from any number of
+ * processes at once: each job is claimed by one of them.
  */
-export async function runDueJobs(db: Db, now: Date, settings: Pick<Config, 'reminderLeadSeconds'>): Promise<DueJobsResult> {
-  const scheduled = await scheduleDueNotifications(db, now, settings);
-  const summary = await runClaimedJobs(db, now, reminderJobHandlers(settings), MAX_JOBS_PER_RUN);
+export async function runScheduler(db: Db, now: Date, sources: JobSource[]): Promise<DueJobsResult> {
+  let scheduled = 0;
+  for (const source of sources) if (source.scan) scheduled += await source.scan(db, now);
+  const handlers = Object.assign({}, ...sources.map((source) => source.handlers ?? {})) as Record<string, JobHandler>;
+  const summary = await runClaimedJobs(db, now, handlers, MAX_JOBS_PER_RUN);
   await deleteFinishedJobsBefore(db, new Date(now.getTime() - KEEP_FINISHED_JOBS_MS));
-  await deleteExpiredStreamTickets(db, now);
-  await purgeExpiredIdempotencyKeys(db, now);
-  await purgeFinishedMessages(db, now);
-  await purgeOldDeliveries(db, now);
-  await deleteExpiredResetTokens(db, now);
+  for (const source of sources) if (source.tidy) await source.tidy(db, now);
   return { scheduled, ...summary };
 }
 
 /**
- * Calls runDueJobs at start (catching up with whatever came due while no process ran) and then every
+ * Calls `run` at start (catching up with whatever came due while no process ran) and then every
  * `intervalSeconds`. Runs never overlap within a process; stop() waits for the current one.
  */
-export class JobPoller {
+export class Poller {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -48,7 +51,7 @@ export class JobPoller {
     private readonly options: {
       db: Db;
       clock: Clock;
-      settings: Pick<Config, 'reminderLeadSeconds'>;
+      run: (db: Db, now: Date) => Promise<DueJobsResult>;
       intervalSeconds: number;
       log: FastifyBaseLogger;
     },
@@ -66,7 +69,8 @@ export class JobPoller {
 
   private tick(): void {
     if (this.stopped) return;
-    this.running = runDueJobs(this.options.db, this.options.clock.now(), this.options.settings)
+    this.running = this.options
+      .run(this.options.db, this.options.clock.now())
       .then((result) => {
         if (result.scheduled || result.done || result.failed) this.options.log.info({ jobs: result }, 'scheduled jobs ran');
       })

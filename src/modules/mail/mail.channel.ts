@@ -29,8 +29,8 @@ export function emailChannel(options: {
   const { config, transport, signer, log } = options;
   const base = config.mailBaseUrl;
   const links: Links = {
-    event: (id) => `${base}/events/${id}/`,
-    feedback: (id) => `${base}/events/${id}/`,
+    event: (id) => `${base}/app/events/${id}`,
+    feedback: (id) => `${base}/app/events/${id}`,
   };
   const fromDomain = /@([^>\s]+)>?\s*$/.exec(config.mailFrom)?.[1] ?? 'localhost';
 
@@ -38,14 +38,14 @@ export function emailChannel(options: {
     switch (payload.kind) {
       case 'password_reset': {
         const token = passwordResetToken(signer, payload.nonce);
-        const url = `${base}/reset-password/?token=${encodeURIComponent(token)}`;
+        const url = `${base}/app/reset-password?token=${encodeURIComponent(token)}`;
         return { content: templates.password_reset({ username, url, token }), attachments: [] };
       }
       case 'email_verification': {
         // A verification for an address the user has since changed would prove nothing: its token would fail.
         if (payload.email.toLowerCase() !== email.toLowerCase()) return { dropped: 'the address changed before the mail went out' };
         const token = emailVerificationToken(signer, payload.userId, email, now);
-        const url = `${base}/verify-email/?token=${encodeURIComponent(token)}`;
+        const url = `${base}/app/verify-email?token=${encodeURIComponent(token)}`;
         return { content: templates.email_verification({ username, url, token }), attachments: [] };
       }
       default:

@@ -1,8 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { NotificationKind } from '../../db/schema.js';
 import type { LinkSigner } from '../../lib/signed-tokens.js';
-import type { SQL } from 'drizzle-orm';
-import { enqueue, enqueueAlongside } from '../outbox/outbox.service.js';
+import { enqueue } from '../outbox/outbox.service.js';
 import * as repo from './mail.repository.js';
 
 /** The outbox channel of mails. */
@@ -33,15 +32,6 @@ export type MailPayload = NotificationMail | PasswordResetMail | VerificationMai
 export async function queueMails(db: Db, mails: MailPayload[], now: Date): Promise<void> {
   await enqueue(
     db,
-    mails.map((payload) => ({ channel: EMAIL_CHANNEL, payload: { ...payload } })),
-    now,
-  );
-}
-
-/** queueMails as a CTE named `name`, for a statement that must stay one round trip (see enqueueAlongside). */
-export function queueMailsAlongside(name: string, mails: MailPayload[], now: Date): SQL {
-  return enqueueAlongside(
-    name,
     mails.map((payload) => ({ channel: EMAIL_CHANNEL, payload: { ...payload } })),
     now,
   );

@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { executeNamed } from '../../db/prepared.js';
 import { notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -8,95 +9,45 @@ export type NewNotification = typeof notifications.$inferInsert;
 /** Channel of the live stream: each payload is `<user_id>:<notification_id>`. */
 export const NOTIFICATIONS_CHANNEL = 'notifications';
 
-// Keeps one INSERT well under PostgreSQL's 65,535 bind parameters, whatever the number of registrants.
-const INSERT_CHUNK = 1_000;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+/** A notification as written: `createdAt` is when its cause happened (orders batched together keep their own times). */
+export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'kind' | 'message'> & { createdAt: Date };
 
 /**
- * Inserts notifications and announces them on the live-stream channel in the same statement (one round trip: the
- * registration rush calls this while holding the event's row lock). PostgreSQL delivers the messages only if the
- * transaction commits.
+ * Inserts notifications and announces each on the live-stream channel, in one statement (one round trip, planned
+ * once per pooled connection: the rows travel as one JSON parameter). PostgreSQL delivers the announcements only if
+ * the transaction commits. A scheduled kind (reminder, feedback request) that the user already has for the event is
+ * skipped: the partial unique index makes those sends idempotent even across processes; other kinds never conflict.
  */
-export async function insertAndPublishNotifications(db: Db, values: NewNotification[]): Promise<NotificationRow[]> {
-  const rows: NotificationRow[] = [];
-  for (const chunk of chunks(values, INSERT_CHUNK)) {
-    const inserted = db.$with('inserted').as(db.insert(notifications).values(chunk).returning());
-    const published = await db
-      .with(inserted)
-      .select({
-        row: inserted._.selectedFields,
-        notified: sql<string>`pg_notify(${NOTIFICATIONS_CHANNEL}, ${inserted.userId}::text || ':' || ${inserted.id}::text)::text`,
-      })
-      .from(inserted);
-    rows.push(...published.map((p) => p.row));
-  }
-  return rows;
-}
-
-/**
- * For a statement that writes notifications beside its own changes, in the same round trip: the CTEs
- * `notified` (inserts `rows`) and `published` (announces each on the live-stream channel, as
- * insertAndPublishNotifications does). PostgreSQL runs a plain CTE only when it is read, so the statement must
- * select `publishedCount`.
- */
-export function insertAndPublishCtes(rows: Array<NewNotification & { createdAt: Date }>): SQL {
+export async function insertAndPublishNotifications(db: Db, values: NotificationWrite[]): Promise<NotificationRow[]> {
+  if (values.length === 0) return [];
   const json = JSON.stringify(
-    rows.map((row) => ({
-      user_id: row.userId,
-      event_id: row.eventId ?? null,
-      kind: row.kind,
-      message: row.message,
-      created_at: row.createdAt.toISOString(),
-    })),
+    values.map((v) => ({ user_id: v.userId, event_id: v.eventId ?? null, kind: v.kind, message: v.message, created_at: v.createdAt.toISOString() })),
   );
-  return sql`notified as (
+  const [result] = await executeNamed<{ rows: string }>(
+    db,
+    'notifications_insert_and_publish',
+    sql`with notified as (
       insert into ${notifications} (user_id, event_id, kind, message, created_at)
       select user_id, event_id, kind, message, created_at
       from json_to_recordset(${json}::json) as n(user_id uuid, event_id uuid, kind text, message text, created_at timestamptz)
-      returning id, user_id
+      on conflict (user_id, event_id, kind) where kind in ('event_reminder', 'feedback_request') do nothing
+      returning id, user_id, event_id, kind, message, is_read, created_at
     ),
-    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified)`;
-}
-
-export const publishedCount = sql`(select count(*) from published)`;
-
-/**
- * Inserts scheduled notifications (reminders, feedback requests) and skips users who already have one of that
- * kind for the event: the partial unique index makes the send idempotent even across processes.
- */
-export async function insertScheduledNotifications(db: Db, values: NewNotification[]): Promise<NotificationRow[]> {
-  const rows: NotificationRow[] = [];
-  for (const chunk of chunks(values, INSERT_CHUNK)) {
-    rows.push(
-      ...(await db
-        .insert(notifications)
-        .values(chunk)
-        .onConflictDoNothing({
-          target: [notifications.userId, notifications.eventId, notifications.kind],
-          where: sql`${notifications.kind} IN ('event_reminder', 'feedback_request')`,
-        })
-        .returning()),
-    );
-  }
-  return rows;
-}
-
-/**
- * Announces new notifications on the live-stream channel. Called in the creating transaction, so PostgreSQL
- * delivers the messages only if it commits (and PGlite behaves the same).
- */
-export async function publishNotifications(db: Db, rows: Pick<NotificationRow, 'id' | 'userId'>[]): Promise<void> {
-  for (const chunk of chunks(rows, INSERT_CHUNK)) {
-    const payloads = JSON.stringify(chunk.map((row) => `${row.userId}:${row.id}`));
-    await db.execute(
-      sql`SELECT pg_notify(${NOTIFICATIONS_CHANNEL}, payload) FROM json_array_elements_text(${payloads}::json) AS payload`,
-    );
-  }
+    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified)
+    select
+      (select coalesce(json_agg(json_build_array(id, user_id, event_id, kind, message, is_read, created_at)), '[]') from notified)::text as rows,
+      (select count(*) from published) as published`,
+  );
+  type Written = [string, string, string | null, NotificationRow['kind'], string, boolean, string];
+  return (JSON.parse(result!.rows) as Written[]).map(([id, userId, eventId, kind, message, isRead, createdAt]) => ({
+    id,
+    userId,
+    eventId,
+    kind,
+    message,
+    isRead,
+    createdAt: new Date(createdAt),
+  }));
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
-import { mailsForNotifications, queueMails, queueMailsAlongside } from '../mail/mail.service.js';
+import { mailsForNotifications, queueMails } from '../mail/mail.service.js';
 import * as repo from './notifications.repository.js';
 import type { NotificationRow } from './notifications.repository.js';
 
@@ -20,29 +19,29 @@ export interface NotificationInput {
 }
 
 /**
- * Creates in-app notifications, and queues the matching mails in the outbox. Pass the transaction that made the
- * change (a registration, a promotion…), so the notification and the mail exist exactly when the change does.
- * Open streams receive them once it commits; the outbox worker sends the mails.
+ * Writes notifications in the caller's transaction: pass the transaction that made the change (a registration, a
+ * promotion, a cancellation, a reminder job), so the notifications exist exactly when the change does. Open streams
+ * receive them once it commits. Every notification the API sends is written here, and each one's mail is queued in
+ * the outbox here, in the same transaction (the outbox worker sends it once it commits). A reminder or feedback
+ * request the user already has for that event is skipped (each is sent once), and so is its mail.
  */
-export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date) {
-  const list = Array.isArray(items) ? items : [items];
-  const rows = await repo.insertAndPublishNotifications(
-    db,
-    list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
-  );
-  await queueMails(db, mailsForNotifications(rows), now);
+export async function writeNotifications(db: Db, items: Array<NotificationInput & { createdAt: Date }>): Promise<NotificationRow[]> {
+  const rows = await repo.insertAndPublishNotifications(db, items);
+  if (rows.length > 0) {
+    // Due when the latest of them happened: orders batched together carry their own times and no other clock.
+    const latest = new Date(Math.max(...rows.map((row) => row.createdAt.getTime())));
+    await queueMails(db, mailsForNotifications(rows), latest);
+  }
   return rows;
 }
 
-/**
- * The same as `notify`, as CTEs for the caller's own statement (see insertAndPublishCtes): the registration rush
- * writes its notifications in the one round trip that writes the orders, while it holds the event's row lock.
- */
-export function notifyAlongside(items: Array<NotificationInput & { createdAt: Date }>): { ctes: SQL; read: SQL } {
-  // The mails are due when the latest of the notifications happened (the batch carries no other clock).
-  const latest = new Date(Math.max(...items.map((item) => item.createdAt.getTime())));
-  const mails = queueMailsAlongside('queued_mails', mailsForNotifications(items), latest);
-  return { ctes: sql`${repo.insertAndPublishCtes(items)}, ${mails}`, read: repo.publishedCount };
+/** writeNotifications for changes made `now`, unless an item says when. */
+export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date): Promise<NotificationRow[]> {
+  const list = Array.isArray(items) ? items : [items];
+  return writeNotifications(
+    db,
+    list.map((item) => ({ ...item, createdAt: item.createdAt ?? now })),
+  );
 }
 
 /** "2030-01-02 09:00 UTC": unambiguous for readers in any time zone. */
@@ -119,13 +118,11 @@ export async function notifyRegisteredOnce(
   now: Date,
 ): Promise<NotificationRow[]> {
   const userIds = await repo.findRegistrantIds(db, eventId, ['registered']);
-  const rows = await repo.insertScheduledNotifications(
+  return notify(
     db,
-    userIds.map((userId) => ({ userId, eventId, kind, message, createdAt: now })),
+    userIds.map((userId) => ({ userId, eventId, kind, message })),
+    now,
   );
-  await repo.publishNotifications(db, rows);
-  await queueMails(db, mailsForNotifications(rows), now);
-  return rows;
 }
 
 export async function listNotifications(db: Db, userId: string, filters: { isRead?: boolean }, limit: number, offset: number) {

@@ -1,19 +1,16 @@
-import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { events, jobs } from '../../db/schema.js';
+import { events } from '../../db/schema.js';
 
 export type EventRow = typeof events.$inferSelect;
 
-/** SQL for the job key of an event's scheduled notification: `<kind>:<event id>`. */
-const jobKeyFor = (kind: string) => sql`${kind} || ':' || ${events.id}::text`;
-const noJobYet = (kind: string) => sql`NOT EXISTS (SELECT 1 FROM ${jobs} WHERE ${jobs.key} = ${jobKeyFor(kind)})`;
-
 /**
  * Events not cancelled (published or not: an unpublished event still takes place) starting within `leadMs` from
- * now that have no reminder job yet. Reads the partial date_time index of events not cancelled, so it stays cheap
- * however many events lie further ahead.
+ * now, a page at a time in id order (after `afterId`). Reads the partial date_time index of events not cancelled, so
+ * it stays cheap however many events lie further ahead. Which of them already have their job is the scheduler's
+ * business (scheduleJobs adds only new keys).
  */
-export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number, limit: number) {
+export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number, afterId: string | undefined, limit: number) {
   return db
     .select({ id: events.id, dateTime: events.dateTime })
     .from(events)
@@ -22,21 +19,23 @@ export async function findEventsDueForReminder(db: Db, now: Date, leadMs: number
         isNull(events.cancelledAt),
         gt(events.dateTime, now),
         lte(events.dateTime, new Date(now.getTime() + leadMs)),
-        noJobYet('event_reminder'),
+        afterId ? gt(events.id, afterId) : undefined,
       ),
     )
+    .orderBy(asc(events.id))
     .limit(limit);
 }
 
 /**
  * Events not cancelled that started within `lookbackMs` and have ended (end_time, or date_time + `defaultDurationMs`
- * when it has none), without a feedback-request job yet.
+ * when it has none), a page at a time in id order (after `afterId`).
  */
 export async function findEventsDueForFeedbackRequest(
   db: Db,
   now: Date,
   defaultDurationMs: number,
   lookbackMs: number,
+  afterId: string | undefined,
   limit: number,
 ) {
   const endsAt = sql`coalesce(${events.endTime}, ${events.dateTime} + make_interval(secs => ${defaultDurationMs / 1000}))`;
@@ -49,9 +48,10 @@ export async function findEventsDueForFeedbackRequest(
         lte(events.dateTime, now),
         gt(events.dateTime, new Date(now.getTime() - lookbackMs)),
         sql`${endsAt} <= ${now.toISOString()}::timestamptz`,
-        noJobYet('feedback_request'),
+        afterId ? gt(events.id, afterId) : undefined,
       ),
     )
+    .orderBy(asc(events.id))
     .limit(limit);
 }
 

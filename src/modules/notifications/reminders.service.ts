@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { scheduleJobs, type JobHandler } from '../jobs/jobs.service.js';
+import type { JobSource } from '../jobs/scheduler.js';
 import { formatWhen, notifyRegisteredOnce } from './notifications.service.js';
 import * as repo from './reminders.repository.js';
 import type { EventRow } from './reminders.repository.js';
@@ -33,12 +34,12 @@ export const reminderMessage = (event: Pick<EventRow, 'title' | 'dateTime' | 'lo
 export const feedbackRequestMessage = (event: Pick<EventRow, 'title'>) =>
   `How was "${event.title}"? Rate the event and leave your feedback.`;
 
-/** Adds the jobs that have become due since the last scan; returns how many. */
+/** Adds the jobs that have become due since the last scan (scheduleJobs skips keys it already has); returns how many. */
 export async function scheduleDueNotifications(db: Db, now: Date, settings: ReminderSettings): Promise<number> {
   const leadMs = settings.reminderLeadSeconds * 1000;
   let added = 0;
-  for (;;) {
-    const due = await repo.findEventsDueForReminder(db, now, leadMs, SCAN_BATCH);
+  for (let after: string | undefined; ; ) {
+    const due = await repo.findEventsDueForReminder(db, now, leadMs, after, SCAN_BATCH);
     added += await scheduleJobs(
       db,
       due.map((event) => ({
@@ -50,9 +51,10 @@ export async function scheduleDueNotifications(db: Db, now: Date, settings: Remi
       now,
     );
     if (due.length < SCAN_BATCH) break;
+    after = due.at(-1)!.id;
   }
-  for (;;) {
-    const ended = await repo.findEventsDueForFeedbackRequest(db, now, DEFAULT_EVENT_DURATION_MS, FEEDBACK_REQUEST_LOOKBACK_MS, SCAN_BATCH);
+  for (let after: string | undefined; ; ) {
+    const ended = await repo.findEventsDueForFeedbackRequest(db, now, DEFAULT_EVENT_DURATION_MS, FEEDBACK_REQUEST_LOOKBACK_MS, after, SCAN_BATCH);
     added += await scheduleJobs(
       db,
       ended.map((event) => ({
@@ -64,6 +66,7 @@ export async function scheduleDueNotifications(db: Db, now: Date, settings: Remi
       now,
     );
     if (ended.length < SCAN_BATCH) break;
+    after = ended.at(-1)!.id;
   }
   return added;
 }
@@ -90,3 +93,9 @@ export function reminderJobHandlers(settings: ReminderSettings): Record<string, 
     },
   };
 }
+
+/** The reminders and feedback requests, as the scheduler runs them (see src/scheduled-jobs.ts). */
+export const reminderJobs = (settings: ReminderSettings): JobSource => ({
+  scan: (db, now) => scheduleDueNotifications(db, now, settings),
+  handlers: reminderJobHandlers(settings),
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, notExists, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
@@ -22,25 +22,6 @@ export async function insertMessages(db: Db, values: NewOutboxRow[]): Promise<Ou
     );
   }
   return rows;
-}
-
-/**
- * The same as insertMessages, as a CTE named `name` for a caller's own statement (one round trip while it holds a
- * lock). PostgreSQL always runs a data-modifying CTE, read or not. Dedupe keys are not supported here.
- */
-export function insertMessagesCte(
-  name: string,
-  values: Array<Pick<NewOutboxRow, 'channel' | 'payload' | 'nextAttemptAt'>>,
-  now: Date,
-): SQL {
-  const json = JSON.stringify(
-    values.map((v) => ({ channel: v.channel, payload: v.payload, next_attempt_at: v.nextAttemptAt.toISOString() })),
-  );
-  return sql`${sql.identifier(name)} as (
-      insert into ${outbox} (channel, payload, next_attempt_at, created_at, updated_at)
-      select channel, payload, next_attempt_at, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
-      from json_to_recordset(${json}::json) as m(channel text, payload jsonb, next_attempt_at timestamptz)
-    )`;
 }
 
 /**

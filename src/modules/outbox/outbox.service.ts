@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import * as repo from './outbox.repository.js';
 import type { OutboxRow } from './outbox.repository.js';
@@ -58,18 +57,6 @@ export async function enqueue(db: Db, messages: QueuedMessage[], now: Date): Pro
       createdAt: now,
       updatedAt: now,
     })),
-  );
-}
-
-/**
- * The same as `enqueue`, as a CTE for the caller's own statement (see insertMessagesCte): for writes that must
- * stay one round trip, like the registration rush's batch statement.
- */
-export function enqueueAlongside(name: string, messages: QueuedMessage[], now: Date): SQL {
-  return repo.insertMessagesCte(
-    name,
-    messages.map((m) => ({ channel: m.channel, payload: m.payload, nextAttemptAt: m.notBefore ?? now })),
-    now,
   );
 }
 

@@ -3,61 +3,11 @@ import { Type } from 'typebox';
 import { Readable } from 'node:stream';
 import { csvChunks } from '../../lib/csv.js';
 import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
-import { IdParams, errorResponses } from '../../lib/schemas.js';
+import { IdParams, IdempotencyHeaders, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
+import { CSV_HEADER, toCsvRow, toEventRegistrationResponse, toRegistrationResponse } from './registrations.present.js';
+import { EventRegistration, EventRegistrationsQuery, MineQuery, RegisterBody, Registration } from './registrations.schemas.js';
 import * as service from './registrations.service.js';
-import type { RegistrationWithTickets } from './registrations.service.js';
-import {
-  EventRegistration,
-  EventRegistrationsQuery,
-  IdempotencyHeaders,
-  MineQuery,
-  RegisterBody,
-  Registration,
-} from './registrations.schemas.js';
-
-export function toRegistrationResponse(r: RegistrationWithTickets) {
-  return {
-    id: r.id,
-    user: r.userId,
-    event: r.eventId,
-    event_title: r.eventTitle,
-    event_date_time: r.eventDateTime.toISOString(),
-    quantity: r.quantity,
-    status: r.status,
-    is_waitlisted: r.status === 'waitlisted',
-    waitlist_position: r.waitlistPosition,
-    created_at: r.createdAt.toISOString(),
-    cancelled_at: r.cancelledAt?.toISOString() ?? null,
-    ticket_instances: r.tickets.map((t) => ({ id: t.id, code: t.code, seat: t.seat, is_used: t.isUsed })),
-  };
-}
-
-const CSV_HEADER = [
-  'registration_id',
-  'username',
-  'status',
-  'quantity',
-  'created_at',
-  'cancelled_at',
-  'waitlist_position',
-  'ticket_codes',
-  'checked_in',
-];
-
-function toCsvRow(r: RegistrationWithTickets) {
-  return [
-    r.id,
-    r.username,
-    r.status,
-    r.quantity,
-    r.createdAt.toISOString(),
-    r.cancelledAt?.toISOString(),
-    r.waitlistPosition,
-    r.tickets.map((t) => t.code).join(' '),
-    r.tickets.filter((t) => t.isUsed).length,
-  ];
-}
 
 const tags = ['registrations'];
 const security = [{ bearerAuth: [] }];
@@ -114,7 +64,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         app.clock.now(),
       );
       // Already JSON (PostgreSQL wrote each registration as toRegistrationResponse would): a string with a JSON
-      // content type is sent as is, without the schema's serializer. test/registrations-mine.test.ts holds the two equal.
+      // content type is sent as is, without the schema's serializer. registrations.present.ts has both shapes side by side.
       return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
     },
   );
@@ -196,7 +146,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           request,
           window,
           total,
-          rows.map((r) => ({ ...toRegistrationResponse(r), username: r.username })),
+          rows.map(toEventRegistrationResponse),
         ),
       );
     },

@@ -64,31 +64,3 @@ export const EventRegistrationsQuery = Type.Object({
   ),
 });
 
-export const CheckInBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) });
-
-export const TicketDetail = Type.Object({
-  id: Uuid(),
-  code: Type.String(),
-  seat: Type.Integer(),
-  is_used: Type.Boolean(),
-  used_at: Type.Union([DateTime(), Type.Null()]),
-  status: Type.Enum(['valid', 'used', 'cancelled'], {
-    description: '`valid` admits; `used` was checked in; `cancelled` belongs to a cancelled registration.',
-  }),
-  registration: Uuid(),
-  holder: Type.Object({ id: Uuid(), username: Type.String() }),
-  event: Type.Object({ id: Uuid(), title: Type.String(), date_time: DateTime() }),
-});
-
-export const TicketCodeParams = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) });
-
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description:
-        'Makes a retry safe: the same key and body within 24 hours replays the first response instead of acting again.',
-    }),
-  ),
-});

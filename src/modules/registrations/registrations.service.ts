@@ -1,83 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import type { RegistrationStatus } from '../../db/schema.js';
-import { ApiError, ValidationError, badRequest, conflict, forbidden, notFound } from '../../lib/errors.js';
-import { KeyedBatcher, type BatchOutcome, type ClaimItems } from '../../lib/keyed-batcher.js';
+import { canManageEvent, canReadEvent, canReadRegistration } from '../../lib/access.js';
+import { ApiError, ValidationError, badRequest, forbidden, notFound } from '../../lib/errors.js';
+import type { BatchOutcome, ClaimItems } from '../../lib/keyed-batcher.js';
 import type { AuthUser } from '../../plugins/auth.js';
-import { notify, notifyAlongside, notifyEventCancelled } from '../notifications/notifications.service.js';
+import { notifyEventCancelled, writeNotifications } from '../notifications/notifications.service.js';
+import { issueTickets, issueTicketsFor, planTickets, ticketsOf } from '../tickets/tickets.service.js';
+import { StaleHolders, groupCommit, lockAndClaim } from './group-commit.js';
+import * as ledger from './ledger.repository.js';
+import type { EventRow, RegistrationRow } from './ledger.repository.js';
 import * as repo from './registrations.repository.js';
-import type { EventRow, RegistrationRow, RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
-import { ticketCode } from './ticket-codes.js';
-import { checkedInItem, listeningEndpoints, queueWebhooks, queueWebhooksTo, registrationItem } from '../webhooks/webhooks.service.js';
+import type { RegistrationView, RegistrationWithTickets } from './registrations.present.js';
+import { listeningEndpoints, queueWebhooks, queueWebhooksTo, registrationItem } from '../webhooks/webhooks.service.js';
+import { decideBatch, pickPromotions, promoted, released, freeSeats, type Decision, type LiveStatus } from './seat-rule.js';
 
-export type { RegistrationView, TicketLookup, TicketRow } from './registrations.repository.js';
-
-export interface RegistrationWithTickets extends RegistrationView {
-  tickets: TicketRow[];
-}
-
-const CODE_ATTEMPTS = 5;
-
-/** A seat that needs a ticket. */
-interface PendingSeat {
-  registrationId: string;
-  eventId: string;
-  seat: number;
-  createdAt: Date;
-}
-
-/** One per seat of each order, created at `now` (default: when its order was). */
-const seatsOf = (orders: RegistrationRow[], now?: Date): PendingSeat[] =>
-  orders.flatMap((order) =>
-    Array.from({ length: order.quantity }, (_, i) => ({
-      registrationId: order.id,
-      eventId: order.eventId,
-      seat: i + 1,
-      createdAt: now ?? order.createdAt,
-    })),
-  );
-
-/** Issues a ticket for each seat; a code that collides with an existing one is drawn again. */
-async function issueTickets(tx: Db, pending: PendingSeat[]): Promise<TicketRow[]> {
-  const issued: TicketRow[] = [];
-  let seats = pending;
-  for (let attempt = 0; attempt < CODE_ATTEMPTS && seats.length > 0; attempt++) {
-    const rows = await repo.insertTicketsSkippingTakenCodes(
-      tx,
-      seats.map((seat) => ({ ...seat, code: ticketCode(seat.seat) })),
-    );
-    issued.push(...rows);
-    const done = new Set(rows.map((r) => `${r.registrationId}:${r.seat}`));
-    seats = seats.filter((seat) => !done.has(`${seat.registrationId}:${seat.seat}`));
-  }
-  if (seats.length > 0) throw new Error('Could not draw a free ticket code; the random source is broken.');
-  return issued.sort((a, b) => a.seat - b.seat);
-}
-
-/** The tickets a batch writes in its one statement: ids and codes drawn here, so the statement needs no reply first. */
-function batchTickets(orders: RegistrationRow[]): TicketRow[] {
-  return seatsOf(orders).map((seat) => ({ ...seat, id: randomUUID(), code: ticketCode(seat.seat), isUsed: false, usedAt: null }));
-}
-
-const canManageEvent = (actor: AuthUser, event: { organizerId: string }) => actor.isStaff || event.organizerId === actor.id;
-
-const canSeeRegistration = (actor: AuthUser, reg: RegistrationView) =>
-  reg.userId === actor.id || actor.isStaff || reg.eventOrganizerId === actor.id;
-
-async function withTickets(db: Db, rows: RegistrationView[]): Promise<RegistrationWithTickets[]> {
-  const tickets = await repo.listTicketsOf(
-    db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => ({ ...r, tickets: tickets.filter((t) => t.registrationId === r.id) }));
-}
-
-async function loadWithTickets(db: Db, id: string): Promise<RegistrationWithTickets> {
-  const view = await repo.findRegistrationView(db, id);
-  if (!view) throw notFound();
-  const [full] = await withTickets(db, [view]);
-  return full!;
-}
+export type { RegistrationView, RegistrationWithTickets };
+export { StaleHolders };
 
 const messages = {
   registered: (title: string) => `You have successfully registered for ${title}.`,
@@ -86,6 +25,22 @@ const messages = {
   cancelledByOwner: (title: string) => `Your registration for ${title} has been cancelled.`,
   cancelledByOrganizer: (title: string) => `Your registration for ${title} has been cancelled by the organizer.`,
 };
+
+async function withTickets(db: Db, rows: RegistrationView[]): Promise<RegistrationWithTickets[]> {
+  const tickets = await ticketsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, tickets: tickets.get(r.id)! }));
+}
+
+/** A registration its caller may see, with its tickets; anything else is a 404. */
+async function visibleRegistration(db: Db, actor: AuthUser, id: string): Promise<RegistrationWithTickets> {
+  const view = await repo.findRegistrationView(db, id);
+  if (!view || !canReadRegistration(actor, view)) throw notFound();
+  const [full] = await withTickets(db, [view]);
+  return full!;
+}
 
 export interface Order {
   user: AuthUser;
@@ -96,7 +51,7 @@ export interface Order {
 
 /**
  * Registers `user` for `quantity` seats. All seats are taken if they are all free; otherwise the whole order joins
- * the waiting list, without tickets. Concurrent orders for one event are group-committed (see registerOrders).
+ * the waiting list, without tickets. Concurrent orders for one event are group-committed (group-commit.ts).
  */
 export async function register(
   db: Db,
@@ -107,40 +62,26 @@ export async function register(
   return batcherFor(db).run(input.eventId, { user, quantity: input.quantity, now });
 }
 
-/** One batcher per database: tests run several apps, each on its own database, in one process. */
-const batchers = new WeakMap<Db, KeyedBatcher<Order, RegistrationWithTickets>>();
-function batcherFor(db: Db): KeyedBatcher<Order, RegistrationWithTickets> {
-  let batcher = batchers.get(db);
-  if (!batcher) {
-    batcher = new KeyedBatcher(async (eventId, claim) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // The first try forms its batch once it holds the lock, and supposes nobody in it already holds an
-          // order (a retry reads who does): see registerOrders.
-          return await db.transaction((tx) => registerOrders(tx, eventId, claim, { readHolders: attempt > 1 }));
-        } catch (error) {
-          // Rolled back; the next try reads the holders afresh, and nothing changed in between is missed then.
-          if (!(error instanceof StaleHolders) || attempt >= 4) throw error;
-        }
-      }
-    });
-    batchers.set(db, batcher);
+function refusal(decision: Exclude<Decision, { status: LiveStatus }>): ApiError {
+  switch (decision.refused) {
+    case 'event_cancelled':
+      return badRequest('This event has been cancelled; registration is closed.', 'event_inactive');
+    case 'event_unpublished':
+      return badRequest('This event is not published; registration is closed.', 'event_inactive');
+    case 'event_started':
+      return badRequest('This event has already started; registration is closed.', 'event_started');
+    case 'already_registered':
+      return decision.held === 'waitlisted'
+        ? badRequest('You are already on the waiting list for this event.', 'already_registered')
+        : badRequest('You are already registered for this event.', 'already_registered');
   }
-  return batcher;
 }
 
 /**
- * The seat rule, for a batch of orders on one event, in arrival order, inside one transaction that locks the
- * event row first (so batches from every process queue on that lock and never oversell). Each order in turn takes
- * its seats if all of them are still free, or else joins the waiting list whole, exactly as if the orders had come
- * one transaction each; a user may hold one live registration per event. Under a rush this turns hundreds of
- * commits into a few: the orders that arrive while one batch holds the lock form the next batch.
- *
- * `readHolders` reads, with the lock, which of the batch's users already hold an order, so the batch is known
- * before it locks. Without it the batch is claimed only once the lock is held (orders that arrived during the
- * wait join it), supposing nobody in it holds an order yet: if somebody does, the insert skips that order and
- * this throws StaleHolders, and the caller runs the batch again with `readHolders`. Under the lock: the lock, one
- * statement that writes the orders, tickets and notifications, and the commit.
+ * Takes seats for a batch of orders on one event, in arrival order, inside one transaction that locks the event row
+ * first (so batches from every process queue on that lock and never oversell): seat-rule.ts decides, exactly as one
+ * transaction per order would; then one statement writes the orders, their tickets and the counters, another the
+ * notifications, and the transaction commits. `readHolders`: see group-commit.ts.
  */
 export async function registerOrders(
   tx: Db,
@@ -148,78 +89,58 @@ export async function registerOrders(
   claim: Order[] | ClaimItems<Order>,
   { readHolders }: { readHolders: boolean } = { readHolders: true },
 ): Promise<BatchOutcome<RegistrationWithTickets>[]> {
-  const claimOrders = Array.isArray(claim) ? () => claim : claim;
   // Read before the lock, so the lock is not held for it (an endpoint added meanwhile hears from the next change).
   const endpoints = await listeningEndpoints(tx, eventId);
-  let orders: Order[];
-  let locked: { event: EventRow; holders: Map<string, RegistrationStatus> } | undefined;
-  if (readHolders) {
-    orders = claimOrders();
-    locked = await repo.lockEventWithHolders(
-      tx,
-      eventId,
-      orders.map((o) => o.user.id),
-    );
-  } else {
-    const event = await repo.lockEvent(tx, eventId);
-    orders = claimOrders();
-    locked = event && { event, holders: new Map() };
-  }
+  const { orders, locked } = await lockAndClaim(tx, eventId, Array.isArray(claim) ? () => claim : claim, readHolders);
   if (!locked) {
     const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
     return orders.map(() => ({ ok: false, error }));
   }
-  const { event, holders: liveStatus } = locked;
-  if (!event.isActive) {
-    const error = event.cancelledAt
-      ? badRequest('This event has been cancelled; registration is closed.', 'event_inactive')
-      : badRequest('This event is not published; registration is closed.', 'event_inactive');
-    return orders.map(() => ({ ok: false, error }));
-  }
+  const { event, holders } = locked;
+  const decisions = decideBatch(
+    event,
+    orders.map((o) => ({ userId: o.user.id, quantity: o.quantity, at: o.now })),
+    holders,
+  );
   const outcomes: BatchOutcome<RegistrationWithTickets>[] = [];
-  const accepted: Array<{ index: number; order: Order; row: RegistrationRow & { status: 'registered' | 'waitlisted' } }> = [];
-  let free = event.capacity - event.registeredCount;
-  orders.forEach((order, index) => {
-    const held = liveStatus.get(order.user.id);
-    if (event.dateTime.getTime() <= order.now.getTime()) {
-      outcomes[index] = { ok: false, error: badRequest('This event has already started; registration is closed.', 'event_started') };
-    } else if (held) {
-      outcomes[index] = { ok: false, error: alreadyRegistered(held) };
-    } else {
-      const status = order.quantity <= free ? 'registered' : 'waitlisted';
-      if (status === 'registered') free -= order.quantity;
-      liveStatus.set(order.user.id, status);
-      const row = {
-        id: randomUUID(),
-        userId: order.user.id,
-        eventId,
-        quantity: order.quantity,
-        status,
-        createdAt: order.now,
-        updatedAt: order.now,
-        cancelledAt: null,
-      } as const;
-      accepted.push({ index, order, row });
+  const accepted: Array<{ index: number; order: Order; row: RegistrationRow & { status: LiveStatus } }> = [];
+  decisions.forEach((decision, index) => {
+    if (!('status' in decision)) {
+      outcomes[index] = { ok: false, error: refusal(decision) };
+      return;
     }
+    const order = orders[index]!;
+    const row = {
+      id: randomUUID(),
+      userId: order.user.id,
+      eventId,
+      quantity: order.quantity,
+      status: decision.status,
+      createdAt: order.now,
+      updatedAt: order.now,
+      cancelledAt: null,
+    };
+    accepted.push({ index, order, row });
   });
   if (accepted.length === 0) return outcomes;
-  const planned = batchTickets(accepted.map((a) => a.row).filter((row) => row.status === 'registered'));
-  const { inserted, issued } = await repo.insertDecidedOrders(
+  const planned = planTickets(accepted.map((a) => a.row).filter((row) => row.status === 'registered'));
+  const { inserted, issued } = await ledger.insertDecidedOrders(
     tx,
     eventId,
     accepted.map((a) => a.row),
     planned,
-    notifyAlongside(
-      accepted.map(({ row }) => ({
-        userId: row.userId,
-        eventId,
-        kind: row.status,
-        message: messages[row.status](event.title),
-        createdAt: row.createdAt,
-      })),
-    ),
   );
   if (inserted.size < accepted.length) throw new StaleHolders();
+  await writeNotifications(
+    tx,
+    accepted.map(({ row }) => ({
+      userId: row.userId,
+      eventId,
+      kind: row.status,
+      message: messages[row.status](event.title),
+      createdAt: row.createdAt,
+    })),
+  );
   const tickets = [
     ...planned.filter((t) => issued.has(t.id)),
     // A ticket whose code was already taken (about one in 2^60) gets a code drawn again.
@@ -229,7 +150,6 @@ export async function registerOrders(
     )),
   ];
   if (endpoints.length > 0) {
-    const latest = new Date(Math.max(...accepted.map((a) => a.row.createdAt.getTime())));
     await queueWebhooksTo(
       tx,
       endpoints,
@@ -244,19 +164,15 @@ export async function registerOrders(
             .map((t) => t.code),
         ),
       ),
-      latest,
+      new Date(Math.max(...accepted.map((a) => a.row.createdAt.getTime()))),
     );
   }
-  // The statement could not see the orders it queued itself: count those ahead of each one, in the queue's order.
-  const queuedNow = accepted.map((a) => a.row).filter((r) => r.status === 'waitlisted');
-  const ahead = (row: RegistrationRow) => queuedNow.filter((other) => queueOrder(other, row) < 0).length;
   for (const { index, order, row } of accepted) {
-    const queuedBefore = inserted.get(row.id) ?? null;
     outcomes[index] = {
       ok: true,
       value: {
         ...row,
-        waitlistPosition: queuedBefore === null ? null : queuedBefore + ahead(row),
+        waitlistPosition: inserted.get(row.id) ?? null,
         eventTitle: event.title,
         eventDateTime: event.dateTime,
         eventOrganizerId: event.organizerId,
@@ -268,63 +184,38 @@ export async function registerOrders(
   return outcomes;
 }
 
+const batcherFor = groupCommit<Order, RegistrationWithTickets>(registerOrders);
+
 /**
- * A user's order from another process committed while the batch waited for the event lock, so the holders read
- * with the lock (see lockEventWithHolders) missed it and the unique index skipped the new one. The seats handed
- * out assumed it would be inserted, so the batch is rolled back and run again rather than leave them unsold.
+ * Locks the event row for a change that involves its seats (an edit of the event, a check-in): every such change
+ * queues on this lock. Returns the event as locked.
  */
-export class StaleHolders extends Error {
-  constructor() {
-    super('A live registration appeared while the batch waited for the event lock; run the batch again.');
-  }
-}
-
-/** The waiting list's order: created_at, then id (as PostgreSQL compares uuids: their lowercase hex text). */
-const queueOrder = (a: RegistrationRow, b: RegistrationRow) =>
-  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-function alreadyRegistered(status: RegistrationStatus): ApiError {
-  return status === 'waitlisted'
-    ? badRequest('You are already on the waiting list for this event.', 'already_registered')
-    : badRequest('You are already registered for this event.', 'already_registered');
-}
+export const lockEventSeats = (tx: Db, eventId: string): Promise<EventRow | undefined> => ledger.lockEvent(tx, eventId);
 
 /**
- * Fills free seats from the waiting list, oldest order first; an order larger than the free seats is skipped so a
- * smaller one behind it can use them. Runs inside the caller's transaction (a cancellation, a capacity increase)
- * and locks the event row itself (a no-op when the caller already holds it). Returns the promoted orders.
+ * Fills free seats from the waiting list (seat-rule.ts's pickPromotions). Runs inside the caller's transaction (a
+ * cancellation, a capacity increase) and locks the event row itself (a no-op when the caller already holds it).
+ * Returns the promoted orders.
  */
 export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promise<RegistrationRow[]> {
-  const event = await repo.lockEvent(tx, eventId);
+  const event = await ledger.lockEvent(tx, eventId);
+  // An unpublished event still takes place: its waiting list is served as usual.
   if (!event || event.cancelledAt) return [];
-  let free = event.capacity - event.registeredCount;
+  const free = freeSeats(event);
   if (free <= 0 || event.waitlistCount === 0) return [];
-  const promoted: RegistrationRow[] = [];
-  for (const order of await repo.listWaitlisted(tx, eventId)) {
-    if (free <= 0) break;
-    if (order.quantity > free) continue;
-    free -= order.quantity;
-    promoted.push(order);
-  }
-  if (promoted.length === 0) return [];
-  const rows = await repo.setRegistrationStatus(
+  const chosen = pickPromotions(free, await repo.listWaitlisted(tx, eventId));
+  if (chosen.length === 0) return [];
+  const rows = await ledger.setRegistrationStatus(
     tx,
-    promoted.map((r) => r.id),
+    chosen.map((r) => r.id),
     'registered',
     now,
   );
-  const tickets = await issueTickets(tx, seatsOf(rows, now));
-  await repo.adjustEventCounts(
+  const tickets = await issueTicketsFor(tx, rows, now);
+  await ledger.moveCounters(tx, eventId, promoted(rows), now);
+  await writeNotifications(
     tx,
-    eventId,
-    rows.reduce((sum, r) => sum + r.quantity, 0),
-    -rows.length,
-    now,
-  );
-  await notify(
-    tx,
-    rows.map((r) => ({ userId: r.userId, eventId, kind: 'promoted' as const, message: messages.promoted(event.title) })),
-    now,
+    rows.map((r) => ({ userId: r.userId, eventId, kind: 'promoted' as const, message: messages.promoted(event.title), createdAt: now })),
   );
   await queueWebhooks(
     tx,
@@ -343,14 +234,22 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
 }
 
 /**
+ * The events module changed an event's capacity (in its transaction, holding the event lock): seats it added go to
+ * the waiting list first. Returns whether anybody was promoted (the event's counters then moved).
+ */
+export async function capacityChanged(tx: Db, event: { id: string }, now: Date): Promise<boolean> {
+  return (await promoteWaitlist(tx, event.id, now)).length > 0;
+}
+
+/**
  * Cancels a registration for its owner, or for the event's organizer or staff. Its tickets stop being valid, its
  * seats return to the event and the waiting list is promoted, all in one transaction.
  */
 export async function cancelRegistration(db: Db, actor: AuthUser, registrationId: string, now: Date): Promise<RegistrationWithTickets> {
   const visible = await repo.findRegistrationView(db, registrationId);
-  if (!visible || !canSeeRegistration(actor, visible)) throw notFound();
+  if (!visible || !canReadRegistration(actor, visible)) throw notFound();
   return db.transaction(async (tx) => {
-    const event = (await repo.lockEvent(tx, visible.eventId))!;
+    const event = (await ledger.lockEvent(tx, visible.eventId))!;
     // Read again under the lock: a concurrent cancel may have won.
     const registration = (await repo.findRegistration(tx, registrationId))!;
     if (registration.status === 'cancelled') {
@@ -359,17 +258,15 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
     if (event.dateTime.getTime() <= now.getTime()) {
       throw badRequest('The event has already started; the registration can no longer be cancelled.', 'event_started');
     }
-    await repo.setRegistrationStatus(tx, [registration.id], 'cancelled', now);
-    const wasRegistered = registration.status === 'registered';
-    await repo.adjustEventCounts(tx, event.id, wasRegistered ? -registration.quantity : 0, wasRegistered ? 0 : -1, now);
+    const live = { status: registration.status, quantity: registration.quantity };
+    await ledger.setRegistrationStatus(tx, [registration.id], 'cancelled', now);
+    await ledger.moveCounters(tx, event.id, released(live), now);
     const message = actor.id === registration.userId ? messages.cancelledByOwner : messages.cancelledByOrganizer;
-    await notify(
-      tx,
-      { userId: registration.userId, eventId: event.id, kind: 'registration_cancelled', message: message(event.title) },
-      now,
-    );
+    await writeNotifications(tx, [
+      { userId: registration.userId, eventId: event.id, kind: 'registration_cancelled', message: message(event.title), createdAt: now },
+    ]);
     // Before the promotions it makes room for, so an endpoint hears of them in that order.
-    const cancelledTickets = await repo.listTicketsOf(tx, [registration.id]);
+    const cancelledTickets = (await ticketsOf(tx, [registration.id])).get(registration.id) ?? [];
     await queueWebhooks(
       tx,
       event.id,
@@ -383,8 +280,8 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
       ],
       now,
     );
-    if (wasRegistered) await promoteWaitlist(tx, event.id, now);
-    return loadWithTickets(tx, registrationId);
+    if (live.status === 'registered') await promoteWaitlist(tx, event.id, now);
+    return visibleRegistration(tx, actor, registrationId);
   });
 }
 
@@ -394,26 +291,23 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
  * Returns the number of registrations cancelled.
  */
 export async function cancelAllForEvent(tx: Db, eventId: string, now: Date): Promise<number> {
-  const event = await repo.lockEvent(tx, eventId);
+  const event = await ledger.lockEvent(tx, eventId);
   if (!event) return 0;
   // Before the registrations change: the notifications module tells whoever is still registered or waitlisted.
   await notifyEventCancelled(tx, event, now);
   const live = await repo.listLiveRegistrations(tx, eventId);
-  await repo.setRegistrationStatus(
+  await ledger.setRegistrationStatus(
     tx,
     live.map((r) => r.id),
     'cancelled',
     now,
   );
-  await repo.adjustEventCounts(tx, eventId, -event.registeredCount, -event.waitlistCount, now);
+  await ledger.moveCounters(tx, eventId, { seats: -event.registeredCount, waitlisted: -event.waitlistCount }, now);
   return live.length;
 }
 
 export async function getRegistration(db: Db, actor: AuthUser, id: string): Promise<RegistrationWithTickets> {
-  const view = await repo.findRegistrationView(db, id);
-  if (!view || !canSeeRegistration(actor, view)) throw notFound();
-  const [full] = await withTickets(db, [view]);
-  return full!;
+  return visibleRegistration(db, actor, id);
 }
 
 /** A page of the caller's own registrations, as the total and the results already written as JSON text. */
@@ -467,49 +361,6 @@ export async function exportForEvent(
 
 async function assertCanManageRegistrations(db: Db, actor: AuthUser, eventId: string): Promise<void> {
   const event = await repo.findEvent(db, eventId);
-  if (!event || (!event.isActive && !canManageEvent(actor, event))) throw notFound();
+  if (!event || !canReadEvent(actor, event)) throw notFound();
   if (!canManageEvent(actor, event)) throw forbidden('Only the event organizer or staff can see its registrations.');
 }
-
-export type TicketState = 'valid' | 'used' | 'cancelled';
-
-export const ticketState = (lookup: TicketLookup): TicketState =>
-  lookup.registration.status === 'cancelled' ? 'cancelled' : lookup.ticket.isUsed ? 'used' : 'valid';
-
-/** A ticket for its holder, the event's organizer or staff; anyone else (and an unknown code) gets 404. */
-export async function getTicket(db: Db, actor: AuthUser, code: string): Promise<TicketLookup> {
-  const lookup = await repo.findTicketByCode(db, code.toUpperCase());
-  if (!lookup || (lookup.registration.userId !== actor.id && !canManageEvent(actor, lookup.event))) {
-    throw notFound('Ticket not found.');
-  }
-  return lookup;
-}
-
-/**
- * Scans a ticket at the door for the event's organizer or staff. Exactly one of two simultaneous scans succeeds:
- * the event row is locked first, as for every change to an event's seats, and the update only flips an unused
- * ticket.
- */
-export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date): Promise<TicketLookup> {
-  if (!actor.isOrganizer && !actor.isStaff) throw forbidden('Only organizers and staff can check tickets in.');
-  const found = await repo.findTicketByCode(db, code.toUpperCase());
-  // Another organizer's ticket is answered like an unknown code, so codes cannot be probed.
-  if (!found || !canManageEvent(actor, found.event)) throw notFound('Ticket not found.');
-  return db.transaction(async (tx) => {
-    await repo.lockEvent(tx, found.event.id);
-    const current = (await repo.findTicketByCode(tx, found.ticket.code))!;
-    if (current.registration.status === 'cancelled') {
-      throw conflict('This ticket belongs to a cancelled registration.', 'registration_cancelled');
-    }
-    const used = await repo.markTicketUsed(tx, current.ticket.id, now);
-    if (!used) {
-      throw conflict('This ticket has already been checked in.', 'already_checked_in', {
-        used_at: current.ticket.usedAt?.toISOString() ?? null,
-      });
-    }
-    await queueWebhooks(tx, current.event.id, [checkedInItem(current.event, used, current.registration)], now);
-    return { ...current, ticket: used };
-  });
-}
-
-export type { EventRow };

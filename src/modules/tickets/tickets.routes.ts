@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses } from '../../lib/schemas.js';
+import { IdempotencyHeaders, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
-import * as registrations from '../registrations/registrations.service.js';
-import type { TicketLookup } from '../registrations/registrations.service.js';
-import { CheckInBody, IdempotencyHeaders, TicketCodeParams, TicketDetail } from '../registrations/registrations.schemas.js';
+import * as tickets from './tickets.service.js';
+import type { TicketLookup } from './tickets.service.js';
+import { CheckInBody, TicketCodeParams, TicketDetail } from './tickets.schemas.js';
 
 export function toTicketResponse(lookup: TicketLookup) {
   const { ticket, registration, event } = lookup;
@@ -13,7 +13,7 @@ export function toTicketResponse(lookup: TicketLookup) {
     seat: ticket.seat,
     is_used: ticket.isUsed,
     used_at: ticket.usedAt?.toISOString() ?? null,
-    status: registrations.ticketState(lookup),
+    status: tickets.ticketState(lookup),
     registration: registration.id,
     holder: { id: registration.userId, username: lookup.holderUsername },
     event: { id: event.id, title: event.title, date_time: event.dateTime.toISOString() },
@@ -34,13 +34,13 @@ const ticketsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Check a ticket in at the door (the event organizer or staff)',
         description:
           'Marks the ticket used. 409 `already_checked_in` (with `used_at`) for a used ticket, 409 ' +
-          '`registration_cancelled` for a cancelled registration; 404 for an unknown code or another organizer\'s ticket.',
+          "`registration_cancelled` for a cancelled registration; 404 for an unknown code or another organizer's ticket.",
         headers: IdempotencyHeaders,
         body: CheckInBody,
         response: { 200: TicketDetail, ...errorResponses(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request) => toTicketResponse(await registrations.checkIn(app.db, currentUser(request), request.body.code, app.clock.now())),
+    async (request) => toTicketResponse(await tickets.checkIn(app.db, currentUser(request), request.body.code, app.clock.now())),
   );
 
   app.get(
@@ -55,7 +55,7 @@ const ticketsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TicketDetail, ...errorResponses(401, 404) },
       },
     },
-    async (request) => toTicketResponse(await registrations.getTicket(app.db, currentUser(request), request.params.code)),
+    async (request) => toTicketResponse(await tickets.getTicket(app.db, currentUser(request), request.params.code)),
   );
 };
 

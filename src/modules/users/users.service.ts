@@ -1,6 +1,8 @@
 import type { Db } from '../../db/client.js';
-import { ValidationError, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
+import { isStaff } from '../../lib/access.js';
+import { ValidationError, forbidden, isUniqueViolation, notFound, type FieldErrors } from '../../lib/errors.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
+import type { AuthUser } from '../../plugins/auth.js';
 import { queueMails } from '../mail/mail.service.js';
 import { passwordProblems } from './password-policy.js';
 import * as repo from './users.repository.js';
@@ -165,4 +167,8 @@ export async function changePassword(
   await repo.updateUser(db, user.id, { passwordHash: await hashPassword(input.new_password) });
 }
 
-export const listUsers = repo.listUsers;
+/** Every account, for staff only. */
+export async function listUsers(db: Db, actor: AuthUser, limit: number, offset: number): Promise<{ rows: UserRow[]; total: number }> {
+  if (!isStaff(actor)) throw forbidden();
+  return repo.listUsers(db, limit, offset);
+}

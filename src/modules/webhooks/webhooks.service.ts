@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import { canManageEvent } from '../../lib/access.js';
 import { orderedId } from '../../lib/ordered-id.js';
 import { ValidationError, conflict, forbidden, notFound } from '../../lib/errors.js';
 import type { AuthUser } from '../../plugins/auth.js';
@@ -191,7 +192,7 @@ async function checkUrl(raw: string, policy: TargetPolicy): Promise<string> {
 
 async function checkEvent(db: Db, actor: AuthUser, eventId: string): Promise<void> {
   const event = await repo.findEventForEndpoint(db, eventId);
-  if (!event || (!actor.isStaff && event.organizerId !== actor.id)) {
+  if (!event || !canManageEvent(actor, event)) {
     throw ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
   }
 }

@@ -59,7 +59,7 @@ export function LoginPage() {
         </button>
       </form>
       <p>
-        New here? <Link to="/signup">Sign up</Link>
+        New here? <Link to="/signup">Sign up</Link> · <Link to="/forgot-password">Forgot your password?</Link>
       </p>
     </section>
   );
