@@ -24,6 +24,7 @@ import notificationRoutes from './modules/notifications/notifications.routes.js'
 import { TokenService } from './modules/auth/tokens.js';
 import registrationsRoutes from './modules/registrations/registrations.routes.js';
 import ticketsRoutes from './modules/tickets/tickets.routes.js';
+import webhookRoutes from './modules/webhooks/webhooks.routes.js';
 import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
@@ -173,6 +174,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(mailRoutes);
   await app.register(registrationsRoutes);
   await app.register(ticketsRoutes);
+  await app.register(webhookRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);
   // The browser app under /app/ (and `/` sends browsers there); its own CSP and cache headers stay inside it.
   await app.register(webAppPlugin);

@@ -71,6 +71,14 @@ export interface Config {
   requireEmailVerification: boolean;
   /** Milliseconds between outbox delivery passes (mails); 0 disables delivery in this process. */
   outboxPollMs: number;
+  /** Webhook targets may be http:// (development, tests); otherwise https:// only. */
+  webhookAllowHttp: boolean;
+  /** Webhook targets may resolve to loopback, private, link-local or metadata addresses (development, tests). */
+  webhookAllowPrivate: boolean;
+  /** A webhook delivery's whole exchange must finish within this. */
+  webhookTimeoutMs: number;
+  /** Webhook deliveries one process runs at once: a slow endpoint occupies one, never the others. */
+  webhookConcurrency: number;
   /** BENCH_ROUTES=1 adds the benchmark's ceiling routes (bench/run.ts sets it); never set it in production. */
   benchRoutes: boolean;
 }
@@ -98,7 +106,11 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
   const raw = env.TRUST_PROXY?.trim() ?? '';
   if (/^\d+$/.test(raw)) return Number(raw);
-  if (/[.:]/.test(raw)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (/[.:]/.test(raw))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return bool(env, 'TRUST_PROXY', false);
 }
 
@@ -180,7 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 24 * 3600),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logFormat: logFormat(env, isProduction),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     rateLimitsEnabled: !['off', '0', 'false', 'no'].includes(rateLimits),
     loginFailuresPerAccount: int(env, 'LOGIN_FAILURES_PER_ACCOUNT', 5, 1),
     loginFailuresPerIp: int(env, 'LOGIN_FAILURES_PER_IP', 20, 1),
@@ -201,12 +216,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),
     publicUrl: publicUrl(env.PUBLIC_URL),
-    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
     smtpUrl,
     mailFrom,
     mailBaseUrl,
     requireEmailVerification: bool(env, 'REQUIRE_EMAIL_VERIFICATION', false),
     outboxPollMs: int(env, 'OUTBOX_POLL_MS', 1_000),
+    webhookAllowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 4, 1),
     benchRoutes: bool(env, 'BENCH_ROUTES', false),
   };
 }

@@ -8,6 +8,7 @@ import { Poller, runScheduler, type DueJobsResult, type JobSource } from './modu
 import { deleteExpiredStreamTickets } from './modules/notifications/notifications.service.js';
 import { reminderJobs } from './modules/notifications/reminders.service.js';
 import { purgeFinishedMessages } from './modules/outbox/outbox.service.js';
+import { purgeOldDeliveries } from './modules/webhooks/webhooks.service.js';
 
 /** Everything that runs on the scheduler, in the order of each pass: reminders and feedback requests, then tidying. */
 export const jobSources = (settings: Pick<Config, 'reminderLeadSeconds'>): JobSource[] => [
@@ -15,6 +16,7 @@ export const jobSources = (settings: Pick<Config, 'reminderLeadSeconds'>): JobSo
   { tidy: deleteExpiredStreamTickets },
   { tidy: purgeExpiredIdempotencyKeys },
   { tidy: purgeFinishedMessages },
+  { tidy: purgeOldDeliveries },
   { tidy: deleteExpiredResetTokens },
 ];
 

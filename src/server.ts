@@ -7,6 +7,7 @@ import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js'
 import { emailChannel } from './modules/mail/mail.channel.js';
 import { createMailTransport } from './modules/mail/mail.transport.js';
 import { OutboxWorker } from './modules/outbox/outbox.worker.js';
+import { webhookChannel } from './modules/webhooks/webhooks.channel.js';
 import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
@@ -24,16 +25,33 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     { destination: mailTransport.destination },
     config.smtpUrl ? 'mail is sent through SMTP' : 'no SMTP_URL: mails are written as .eml files to this folder',
   );
-  const outboxWorker =
-    config.outboxPollMs > 0
-      ? new OutboxWorker({
+  const outboxWorkers: OutboxWorker[] = [];
+  if (config.outboxPollMs > 0) {
+    outboxWorkers.push(
+      new OutboxWorker({
+        db: database.db,
+        clock: app.clock,
+        channels: [emailChannel({ config, transport: mailTransport, signer: app.linkSigner, log: app.log })],
+        intervalMs: config.outboxPollMs,
+        log: app.log,
+      }),
+    );
+    // Webhooks on lanes of their own, one message at a time each: a receiver that hangs until its timeout holds
+    // one lane (and, by its ordering key, only its own later messages), never mails or other endpoints.
+    const webhooks = webhookChannel({ config, log: app.log });
+    for (let lane = 0; lane < config.webhookConcurrency; lane++) {
+      outboxWorkers.push(
+        new OutboxWorker({
           db: database.db,
           clock: app.clock,
-          channels: [emailChannel({ config, transport: mailTransport, signer: app.linkSigner, log: app.log })],
+          channels: [webhooks],
           intervalMs: config.outboxPollMs,
           log: app.log,
-        })
-      : undefined;
+          batch: 1,
+        }),
+      );
+    }
+  }
   const poller =
     config.jobPollSeconds > 0
       ? new JobPoller({ db: database.db, clock: app.clock, settings: config, intervalSeconds: config.jobPollSeconds, log: app.log })
@@ -56,7 +74,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     try {
       // No new delivery pass from here; one under way finishes (its mails are recorded) while the server closes,
       // without holding up the refusal of new connections.
-      const outboxStopped = outboxWorker?.stop();
+      const outboxStopped = Promise.all(outboxWorkers.map((worker) => worker.stop()));
       await poller?.stop();
       await app.close();
       await outboxStopped;
@@ -74,7 +92,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   await app.listen({ port: config.port, host: config.host });
   logWhereToLook(app, config);
   poller?.start();
-  outboxWorker?.start();
+  for (const worker of outboxWorkers) worker.start();
 }
 
 /** One line that tells a person where to start: the API docs, and the web app when this build serves one. */

@@ -3,10 +3,19 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { listOperations, type OpenApiDocument } from './helpers/openapi-contract.js';
-import { categories, feedbacks } from '../src/db/schema.js';
+import { categories, feedbacks, outbox, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
 import { unsubscribeToken } from '../src/modules/mail/mail.service.js';
 import { notify } from '../src/modules/notifications/notifications.service.js';
-import { DEFAULT_PASSWORD, createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration, type TestUser } from './helpers/factories.js';
+import {
+  DEFAULT_PASSWORD,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  insertFeedback,
+  insertRegistration,
+  type TestUser,
+} from './helpers/factories.js';
 
 // Who may call what: every route in the OpenAPI document × {anonymous, user, organizer, other organizer, staff}
 // against the status each must get. A route without a row here fails the coverage test, so a new route
@@ -36,7 +45,10 @@ beforeAll(async () => {
 const suffix = () => randomBytes(4).toString('hex');
 async function newCategory() {
   const name = `Category ${suffix()}`;
-  const [row] = await ctx.app.db.insert(categories).values({ name, slug: name.toLowerCase().replace(' ', '-') }).returning();
+  const [row] = await ctx.app.db
+    .insert(categories)
+    .values({ name, slug: name.toLowerCase().replace(' ', '-') })
+    .returning();
   return row!;
 }
 /** A past event of the organizer's where `user` held two seats. */
@@ -80,6 +92,45 @@ const eventBody = () => ({
 });
 afterAll(async () => ctx.close());
 
+/** A webhook endpoint of the organizer's (public address literal: no DNS), with one delivered message and its attempt. */
+async function organizerWebhook() {
+  const [endpoint] = await ctx.app.db
+    .insert(webhookEndpoints)
+    .values({
+      ownerId: people.organizer.id,
+      url: 'https://93.184.215.14/hooks',
+      eventTypes: ['registration.created'],
+      secret: 'whsec_c2VjcmV0',
+    })
+    .returning();
+  const now = ctx.clock.now();
+  const [message] = await ctx.app.db
+    .insert(outbox)
+    .values({
+      channel: 'webhook',
+      payload: { endpointId: endpoint!.id, type: 'webhook.ping', body: '{}' },
+      status: 'sent',
+      nextAttemptAt: now,
+      finishedAt: now,
+    })
+    .returning();
+  const [delivery] = await ctx.app.db
+    .insert(webhookDeliveries)
+    .values({
+      endpointId: endpoint!.id,
+      messageId: message!.id,
+      eventType: 'webhook.ping',
+      attemptedAt: now,
+      succeeded: true,
+      statusCode: 200,
+      durationMs: 5,
+    })
+    .returning();
+  return { endpoint: endpoint!, delivery: delivery! };
+}
+const organizerStaffNotOthers = (status: number) => ({ anonymous: 401, user: 403, organizer: status, otherOrganizer: 404, staff: status });
+const organizersAndStaff = (status: number) => ({ anonymous: 401, user: 403, organizer: status, otherOrganizer: status, staff: status });
+
 interface Call {
   url: string;
   payload?: Record<string, unknown>;
@@ -103,7 +154,7 @@ const ownOnly = (status: number) => ({ anonymous: 401, user: status, organizer: 
 
 async function refreshTokenOf(who: TestUser): Promise<string> {
   const res = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: who.email, password: DEFAULT_PASSWORD } });
-  return (res.json<{ refresh: string }>()).refresh;
+  return res.json<{ refresh: string }>().refresh;
 }
 
 const rows: Row[] = [
@@ -286,7 +337,11 @@ const rows: Row[] = [
   },
 
   // Account mails: anyone may ask (the answer never says whether the account exists); the token is the credential.
-  { route: 'POST /auth/password/reset/', call: () => ({ url: '/auth/password/reset/', payload: { email: 'someone@example.com' } }), expect: everyone(202) },
+  {
+    route: 'POST /auth/password/reset/',
+    call: () => ({ url: '/auth/password/reset/', payload: { email: 'someone@example.com' } }),
+    expect: everyone(202),
+  },
   {
     route: 'POST /auth/password/reset/confirm/',
     call: () => ({ url: '/auth/password/reset/confirm/', payload: { token: 'forged', new_password: 'Sturdy-Passphrase-91' } }),
@@ -299,13 +354,65 @@ const rows: Row[] = [
   {
     // The signed token in the URL names the user; no login is involved (mail providers POST it, RFC 8058).
     route: 'GET /notifications/unsubscribe/',
-    call: () => ({ url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`, anonymous: true }),
+    call: () => ({
+      url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`,
+      anonymous: true,
+    }),
     expect: everyone(200),
   },
   {
     route: 'POST /notifications/unsubscribe/',
-    call: () => ({ url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`, anonymous: true }),
+    call: () => ({
+      url: `/notifications/unsubscribe/?token=${unsubscribeToken(ctx.app.linkSigner, people.user.id, 'reminders')}`,
+      anonymous: true,
+    }),
     expect: everyone(200),
+  },
+
+  // Webhooks: organizers and staff only; another organizer's endpoint does not exist for them.
+  { route: 'GET /webhooks/', call: () => ({ url: '/webhooks/' }), expect: organizersAndStaff(200) },
+  {
+    route: 'POST /webhooks/',
+    call: () => ({ url: '/webhooks/', payload: { url: 'https://93.184.215.14/hooks', event_types: ['registration.created'] } }),
+    expect: organizersAndStaff(201),
+  },
+  {
+    route: 'GET /webhooks/{id}/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/` }),
+    expect: organizerStaffNotOthers(200),
+  },
+  {
+    route: 'PATCH /webhooks/{id}/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/`, payload: { is_active: false } }),
+    expect: organizerStaffNotOthers(200),
+  },
+  {
+    route: 'DELETE /webhooks/{id}/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/` }),
+    expect: organizerStaffNotOthers(204),
+  },
+  {
+    route: 'POST /webhooks/{id}/rotate-secret/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/rotate-secret/` }),
+    expect: organizerStaffNotOthers(200),
+  },
+  {
+    route: 'POST /webhooks/{id}/ping/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/ping/` }),
+    expect: organizerStaffNotOthers(202),
+  },
+  {
+    route: 'GET /webhooks/{id}/deliveries/',
+    call: async () => ({ url: `/webhooks/${(await organizerWebhook()).endpoint.id}/deliveries/` }),
+    expect: organizerStaffNotOthers(200),
+  },
+  {
+    route: 'POST /webhooks/{id}/deliveries/{delivery_id}/redeliver/',
+    call: async () => {
+      const { endpoint, delivery } = await organizerWebhook();
+      return { url: `/webhooks/${endpoint.id}/deliveries/${delivery.id}/redeliver/` };
+    },
+    expect: organizerStaffNotOthers(202),
   },
 
   { route: 'POST /notifications/stream-ticket/', call: () => ({ url: '/notifications/stream-ticket/' }), expect: signedIn(201) },

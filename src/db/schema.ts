@@ -63,10 +63,7 @@ export const categories = pgTable(
     slug: text('slug').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('categories_name_lower_key').on(sql`lower(${t.name})`),
-    uniqueIndex('categories_slug_key').on(t.slug),
-  ],
+  (t) => [uniqueIndex('categories_name_lower_key').on(sql`lower(${t.name})`), uniqueIndex('categories_slug_key').on(t.slug)],
 );
 
 export const events = pgTable(
@@ -110,7 +107,9 @@ export const events = pgTable(
     check('events_cancelled_unpublished', sql`${t.cancelledAt} IS NULL OR NOT ${t.isActive}`),
     index('events_active_date_idx').on(t.isActive, t.dateTime),
     // Reminders and feedback requests go to every event that still takes place, published or not.
-    index('events_not_cancelled_date_idx').on(t.dateTime).where(sql`${t.cancelledAt} IS NULL`),
+    index('events_not_cancelled_date_idx')
+      .on(t.dateTime)
+      .where(sql`${t.cancelledAt} IS NULL`),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
     // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent
@@ -120,8 +119,12 @@ export const events = pgTable(
     index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
     // ?ordering=created_at / title over the public list (active events) without sorting them all. No index for
     // tickets_remaining: it would change with every registration and cost seat changes their HOT updates.
-    index('events_active_created_idx').on(t.createdAt, t.id).where(sql`${t.isActive}`),
-    index('events_active_title_idx').on(t.title, t.dateTime, t.id).where(sql`${t.isActive}`),
+    index('events_active_created_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.isActive}`),
+    index('events_active_title_idx')
+      .on(t.title, t.dateTime, t.id)
+      .where(sql`${t.isActive}`),
   ],
 );
 
@@ -172,10 +175,7 @@ export const tickets = pgTable(
     usedAt: timestamp('used_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('tickets_code_key').on(t.code),
-    uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat),
-  ],
+  (t) => [uniqueIndex('tickets_code_key').on(t.code), uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat)],
 );
 
 export const notificationKinds = [
@@ -187,6 +187,7 @@ export const notificationKinds = [
   'event_cancelled',
   'event_reminder',
   'feedback_request',
+  'webhook_disabled',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
@@ -205,7 +206,9 @@ export const notifications = pgTable(
   },
   (t) => [
     index('notifications_user_created_idx').on(t.userId, t.createdAt),
-    index('notifications_user_unread_idx').on(t.userId).where(sql`NOT ${t.isRead}`),
+    index('notifications_user_unread_idx')
+      .on(t.userId)
+      .where(sql`NOT ${t.isRead}`),
     // Scheduled kinds are sent at most once per user and event, even if two scheduler processes race.
     uniqueIndex('notifications_scheduled_once_key')
       .on(t.userId, t.eventId, t.kind)
@@ -261,7 +264,9 @@ export const jobs = pgTable(
   (t) => [
     check('jobs_status_valid', sql`${t.status} IN ('pending', 'done', 'dropped', 'failed')`),
     uniqueIndex('jobs_key_key').on(t.key),
-    index('jobs_due_idx').on(t.runAt).where(sql`${t.status} = 'pending'`),
+    index('jobs_due_idx')
+      .on(t.runAt)
+      .where(sql`${t.status} = 'pending'`),
     index('jobs_finished_idx').on(t.finishedAt),
   ],
 );
@@ -356,8 +361,12 @@ export const outbox = pgTable(
   (t) => [
     check('outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'dropped')`),
     uniqueIndex('outbox_dedupe_key').on(t.dedupeKey),
-    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
-    index('outbox_ordering_idx').on(t.orderingKey, t.createdAt, t.id).where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
+    index('outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('outbox_ordering_idx')
+      .on(t.orderingKey, t.createdAt, t.id)
+      .where(sql`${t.status} = 'pending' AND ${t.orderingKey} IS NOT NULL`),
     index('outbox_finished_idx').on(t.finishedAt),
   ],
 );
@@ -413,5 +422,59 @@ export const auditLog = pgTable(
     index('audit_log_created_idx').on(t.createdAt),
     index('audit_log_actor_seq_idx').on(t.actorId, t.seq),
     index('audit_log_target_seq_idx').on(t.targetId, t.seq),
+  ],
+);
+
+/**
+ * An organizer's webhook endpoint: deliveries of the chosen event types (for one event, or all of the owner's
+ * events) go to `url`, signed per Standard Webhooks with `secret` (and, for 24 hours after a rotation, with
+ * `previous_secret` too). The secrets are kept as given (`whsec_` + base64): signing needs them, not a hash.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    eventTypes: text('event_types').array().notNull(),
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'cascade' }),
+    isActive: boolean('is_active').notNull().default(true),
+    /** Why the endpoint was turned off by the server (`gone`: it answered 410; `failing`: too many failures). */
+    disabledReason: text('disabled_reason'),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_owner_idx').on(t.ownerId), index('webhook_endpoints_event_idx').on(t.eventId)],
+);
+
+/** One delivery attempt of a webhook message (the outbox row `message_id`), as its endpoint's owner sees it. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    /** The outbox message (also the `webhook-id` header); no foreign key: sent messages are purged after 45 days. */
+    messageId: uuid('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull(),
+    succeeded: boolean('succeeded').notNull(),
+    /** Null when no answer came (refused, timed out, address not allowed). */
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    /** The first 1 KB of the answer's body. */
+    responseBody: text('response_body'),
+    error: text('error'),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.attemptedAt),
+    index('webhook_deliveries_message_idx').on(t.messageId),
   ],
 );

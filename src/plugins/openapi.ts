@@ -78,6 +78,16 @@ export const operationIds: Record<string, string> = {
   'GET /notifications/unsubscribe/': 'getUnsubscribePage',
   'POST /notifications/unsubscribe/': 'unsubscribe',
 
+  'GET /webhooks/': 'listWebhooks',
+  'POST /webhooks/': 'createWebhook',
+  'GET /webhooks/:id/': 'getWebhook',
+  'PATCH /webhooks/:id/': 'updateWebhook',
+  'DELETE /webhooks/:id/': 'deleteWebhook',
+  'POST /webhooks/:id/rotate-secret/': 'rotateWebhookSecret',
+  'POST /webhooks/:id/ping/': 'pingWebhook',
+  'GET /webhooks/:id/deliveries/': 'listWebhookDeliveries',
+  'POST /webhooks/:id/deliveries/:delivery_id/redeliver/': 'redeliverWebhook',
+
   'POST /registrations/': 'createRegistration',
   'GET /registrations/mine/': 'listMyRegistrations',
   'GET /registrations/:id/': 'getRegistration',
@@ -97,6 +107,10 @@ export const tags = [
   { name: 'feedbacks', description: 'Ratings and comments after an event.' },
   { name: 'notifications', description: 'In-app notifications and their live stream.' },
   { name: 'admin', description: 'Staff only: users and roles, all events, feedback moderation, system status, the audit log.' },
+  {
+    name: 'webhooks',
+    description: 'Signed HTTP callbacks (Standard Webhooks) to your own systems when registrations, check-ins, events and feedback change.',
+  },
   { name: 'health', description: 'Liveness and readiness probes.' },
 ];
 
@@ -176,8 +190,7 @@ export default fp(
         info: {
           title: 'Event Ticketing API',
           version: options.version,
-          description:
-            'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
+          description: 'Events, multi-seat registrations with unique ticket codes, waiting lists, feedback and in-app notifications.',
           license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         },
         // Relative: the document is served by the API it describes, behind whatever host and scheme.

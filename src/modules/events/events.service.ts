@@ -9,6 +9,7 @@ import { recordStaffAction } from '../audit/audit.service.js';
 import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, capacityChanged, lockEventSeats } from '../registrations/registrations.service.js';
+import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
 import type { EventChanges, EventInput, EventListQuery, EventStatus, Ordering } from './events.schemas.js';
@@ -145,6 +146,7 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       { dateTime: { from: event.dateTime, to: updated.dateTime }, location: { from: event.location, to: updated.location } },
       now,
     );
+    await queueWebhooks(tx, id, [eventUpdatedItem(updated)], now);
     // Still under the row lock, so no new registration can take the added seats before the waiting list does.
     if (updated.capacity > event.capacity && (await capacityChanged(tx, updated, now))) {
       return (await repo.findEventById(tx, id))!;
@@ -166,6 +168,7 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     // Still under the row lock: every live registration is cancelled and its holder told, in this transaction.
     const cancelled = await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, cancelledAt: now, updatedAt: now });
+    await queueWebhooks(tx, id, [eventCancelledItem(event, cancelled)], now);
     // An organizer cancelling their own event is theirs to do; staff stepping in is recorded.
     if (actor.isStaff && actor.id !== event.organizerId) {
       await recordStaffAction(

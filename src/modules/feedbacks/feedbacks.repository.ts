@@ -7,7 +7,7 @@ export type NewFeedback = typeof feedbacks.$inferInsert;
 
 export async function findEvent(db: Db, id: string) {
   const [row] = await db
-    .select({ id: events.id, dateTime: events.dateTime, endTime: events.endTime, cancelledAt: events.cancelledAt })
+    .select({ id: events.id, title: events.title, dateTime: events.dateTime, endTime: events.endTime, cancelledAt: events.cancelledAt })
     .from(events)
     .where(eq(events.id, id));
   return row;

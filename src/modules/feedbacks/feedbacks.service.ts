@@ -3,6 +3,7 @@ import { ApiError, ValidationError, forbidden, isUniqueViolation, notFound } fro
 import { canDeleteFeedback, canEditFeedback } from '../../lib/access.js';
 import type { AuthUser } from '../../plugins/auth.js';
 import { recordStaffAction } from '../audit/audit.service.js';
+import { feedbackItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './feedbacks.repository.js';
 import type { FeedbackFilters, FeedbackRow } from './feedbacks.repository.js';
 
@@ -55,6 +56,7 @@ export async function createFeedback(
         updatedAt: now,
       });
       await repo.adjustEventRating(tx, event.id, input.rating, 1);
+      await queueWebhooks(tx, event.id, [feedbackItem(event, row)], now);
       return row;
     });
   } catch (err) {

@@ -98,6 +98,9 @@ export function emailChannel(options: {
         return { content: templates.event_cancelled({ username, event, links }), attachments: calendar() };
       case 'feedback_request':
         return { content: templates.feedback_request({ username, event, links }), attachments: [] };
+      case 'webhook_disabled':
+        // In-app only: it names no event, so no mail is queued for it (mailsForNotifications).
+        return { dropped: 'webhook notices are in-app only' };
     }
   }
 

@@ -112,3 +112,13 @@ export async function deleteFinishedBefore(db: Db, cutoff: Date): Promise<number
     .returning({ id: outbox.id });
   return rows.length;
 }
+
+/** Lets a message's successors go before it (it keeps its own retries): for channels ordered only while healthy. */
+export async function clearOrderingKey(db: Db, id: string): Promise<void> {
+  await db.update(outbox).set({ orderingKey: null }).where(eq(outbox.id, id));
+}
+
+export async function findByIds(db: Db, ids: string[]): Promise<OutboxRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(outbox).where(inArray(outbox.id, ids));
+}

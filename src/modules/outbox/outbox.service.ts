@@ -30,6 +30,8 @@ export interface OutboxChannel {
 }
 
 export interface QueuedMessage {
+  /** Default: a random uuid. Messages of one ordering key queued at one time go in the order of their ids. */
+  id?: string;
   channel: string;
   payload: Record<string, unknown>;
   /** A message with a key already queued (or sent) is skipped. */
@@ -46,6 +48,7 @@ export async function enqueue(db: Db, messages: QueuedMessage[], now: Date): Pro
   return repo.insertMessages(
     db,
     messages.map((m) => ({
+      ...(m.id ? { id: m.id } : {}),
       channel: m.channel,
       payload: m.payload,
       dedupeKey: m.dedupeKey ?? null,
@@ -150,3 +153,11 @@ export const KEEP_FINISHED_MESSAGES_MS = 45 * 24 * 3600 * 1000;
 export async function purgeFinishedMessages(db: Db, now: Date): Promise<number> {
   return repo.deleteFinishedBefore(db, new Date(now.getTime() - KEEP_FINISHED_MESSAGES_MS));
 }
+
+/**
+ * Releases a message from its ordering key, so the messages queued after it no longer wait for it: a webhook
+ * endpoint's messages keep their order while it answers, and a failing one does not hold the rest for days.
+ */
+export const releaseOrdering = repo.clearOrderingKey;
+
+export const findMessages = repo.findByIds;

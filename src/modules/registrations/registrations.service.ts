@@ -12,6 +12,7 @@ import * as ledger from './ledger.repository.js';
 import type { EventRow, RegistrationRow } from './ledger.repository.js';
 import * as repo from './registrations.repository.js';
 import type { RegistrationView, RegistrationWithTickets } from './registrations.present.js';
+import { listeningEndpoints, queueWebhooks, queueWebhooksTo, registrationItem } from '../webhooks/webhooks.service.js';
 import { decideBatch, pickPromotions, promoted, released, freeSeats, type Decision, type LiveStatus } from './seat-rule.js';
 
 export type { RegistrationView, RegistrationWithTickets };
@@ -88,6 +89,8 @@ export async function registerOrders(
   claim: Order[] | ClaimItems<Order>,
   { readHolders }: { readHolders: boolean } = { readHolders: true },
 ): Promise<BatchOutcome<RegistrationWithTickets>[]> {
+  // Read before the lock, so the lock is not held for it (an endpoint added meanwhile hears from the next change).
+  const endpoints = await listeningEndpoints(tx, eventId);
   const { orders, locked } = await lockAndClaim(tx, eventId, Array.isArray(claim) ? () => claim : claim, readHolders);
   if (!locked) {
     const error = ValidationError.field('event', `Invalid pk "${eventId}" - object does not exist.`);
@@ -146,6 +149,24 @@ export async function registerOrders(
       planned.filter((t) => !issued.has(t.id)),
     )),
   ];
+  if (endpoints.length > 0) {
+    await queueWebhooksTo(
+      tx,
+      endpoints,
+      accepted.map(({ row }) =>
+        registrationItem(
+          row.status === 'registered' ? 'registration.created' : 'registration.waitlisted',
+          event,
+          row,
+          tickets
+            .filter((t) => t.registrationId === row.id)
+            .sort((a, b) => a.seat - b.seat)
+            .map((t) => t.code),
+        ),
+      ),
+      new Date(Math.max(...accepted.map((a) => a.row.createdAt.getTime()))),
+    );
+  }
   for (const { index, order, row } of accepted) {
     outcomes[index] = {
       ok: true,
@@ -190,11 +211,24 @@ export async function promoteWaitlist(tx: Db, eventId: string, now: Date): Promi
     'registered',
     now,
   );
-  await issueTicketsFor(tx, rows, now);
+  const tickets = await issueTicketsFor(tx, rows, now);
   await ledger.moveCounters(tx, eventId, promoted(rows), now);
   await writeNotifications(
     tx,
     rows.map((r) => ({ userId: r.userId, eventId, kind: 'promoted' as const, message: messages.promoted(event.title), createdAt: now })),
+  );
+  await queueWebhooks(
+    tx,
+    eventId,
+    rows.map((r) =>
+      registrationItem(
+        'registration.promoted',
+        event,
+        r,
+        tickets.filter((t) => t.registrationId === r.id).map((t) => t.code),
+      ),
+    ),
+    now,
   );
   return rows;
 }
@@ -231,6 +265,21 @@ export async function cancelRegistration(db: Db, actor: AuthUser, registrationId
     await writeNotifications(tx, [
       { userId: registration.userId, eventId: event.id, kind: 'registration_cancelled', message: message(event.title), createdAt: now },
     ]);
+    // Before the promotions it makes room for, so an endpoint hears of them in that order.
+    const cancelledTickets = (await ticketsOf(tx, [registration.id])).get(registration.id) ?? [];
+    await queueWebhooks(
+      tx,
+      event.id,
+      [
+        registrationItem(
+          'registration.cancelled',
+          event,
+          { ...registration, status: 'cancelled' },
+          cancelledTickets.map((t) => t.code),
+        ),
+      ],
+      now,
+    );
     if (live.status === 'registered') await promoteWaitlist(tx, event.id, now);
     return visibleRegistration(tx, actor, registrationId);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { canCheckIn, canManageEvent, canReadTicket } from '../../lib/access.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
+import { checkedInItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import type { AuthUser } from '../../plugins/auth.js';
 // The seat ledger's event lock: a check-in queues on it like every other seat change (the one lock of an event row).
 import { lockEvent } from '../registrations/ledger.repository.js';
@@ -120,6 +121,7 @@ export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date):
         used_at: current.ticket.usedAt?.toISOString() ?? null,
       });
     }
+    await queueWebhooks(tx, current.event.id, [checkedInItem(current.event, used, current.registration)], now);
     return { ...current, ticket: used };
   });
 }

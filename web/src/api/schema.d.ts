@@ -942,6 +942,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your webhook endpoints (staff: everyone’s), newest first */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the answer carries the signing `secret`, shown this once. The URL is resolved and refused when it points at an internal address.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description Organizers manage their own endpoints and staff everyone's; another organizer's endpoint answers 404.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Organizers manage their own endpoints and staff everyone's; another organizer's endpoint answers 404. Its queued deliveries are dropped.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Organizers manage their own endpoints and staff everyone's; another organizer's endpoint answers 404.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/webhooks/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret
+         * @description The answer carries the new secret, shown this once. For 24 hours deliveries carry signatures by both secrets.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/ping/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test delivery
+         * @description Queues a `webhook.ping` delivery, sent within seconds; its attempt appears under deliveries.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery attempts, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{delivery_id}/redeliver/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message again
+         * @description The message of this attempt is queued again (same `webhook-id` and body). 409 while it is still waiting.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1152,7 +1278,7 @@ export interface components {
             /** Format: uuid */
             event: string | null;
             /** @description What happened. */
-            kind: "registered" | "waitlisted" | "promoted" | "registration_cancelled" | "event_updated" | "event_cancelled" | "event_reminder" | "feedback_request";
+            kind: "registered" | "waitlisted" | "promoted" | "registration_cancelled" | "event_updated" | "event_cancelled" | "event_reminder" | "feedback_request" | "webhook_disabled";
             message: string;
             is_read: boolean;
             /** Format: date-time */
@@ -4593,6 +4719,683 @@ export interface operations {
             };
             /** @description Any non-validation error. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        /** Format: uri */
+                        next: string | null;
+                        /** Format: uri */
+                        previous: string | null;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            url: string;
+                            event_types: string[];
+                            /** Format: uuid */
+                            event: string | null;
+                            is_active: boolean;
+                            /** @description Why the server turned the endpoint off: `gone` (it answered 410) or `failing` (50 failed deliveries in a row). */
+                            disabled_reason: "gone" | "failing" | (never | null);
+                            consecutive_failures: number;
+                            /**
+                             * Format: date-time
+                             * @description Until then the replaced secret signs beside the new one.
+                             */
+                            previous_secret_expires_at: string | null;
+                            /** Format: uuid */
+                            owner: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where deliveries are POSTed: https:// (http:// only when WEBHOOK_ALLOW_HTTP=true); it must resolve to a public address. */
+                    url: string;
+                    /** @description The event types sent to this endpoint. */
+                    event_types: ("registration.created" | "registration.waitlisted" | "registration.promoted" | "registration.cancelled" | "ticket.checked_in" | "event.updated" | "event.cancelled" | "feedback.created")[];
+                    /**
+                     * Format: uuid
+                     * @description Only this event (one of yours); null for every event you organize.
+                     */
+                    event?: string | null;
+                    /** @default true */
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        event_types: string[];
+                        /** Format: uuid */
+                        event: string | null;
+                        is_active: boolean;
+                        /** @description Why the server turned the endpoint off: `gone` (it answered 410) or `failing` (50 failed deliveries in a row). */
+                        disabled_reason: "gone" | "failing" | (never | null);
+                        consecutive_failures: number;
+                        /**
+                         * Format: date-time
+                         * @description Until then the replaced secret signs beside the new one.
+                         */
+                        previous_secret_expires_at: string | null;
+                        /** Format: uuid */
+                        owner: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        /** @description The signing secret (`whsec_…`, Standard Webhooks). Shown only here: keep it. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        event_types: string[];
+                        /** Format: uuid */
+                        event: string | null;
+                        is_active: boolean;
+                        /** @description Why the server turned the endpoint off: `gone` (it answered 410) or `failing` (50 failed deliveries in a row). */
+                        disabled_reason: "gone" | "failing" | (never | null);
+                        consecutive_failures: number;
+                        /**
+                         * Format: date-time
+                         * @description Until then the replaced secret signs beside the new one.
+                         */
+                        previous_secret_expires_at: string | null;
+                        /** Format: uuid */
+                        owner: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where deliveries are POSTed: https:// (http:// only when WEBHOOK_ALLOW_HTTP=true); it must resolve to a public address. */
+                    url?: string;
+                    /** @description The event types sent to this endpoint. */
+                    event_types?: ("registration.created" | "registration.waitlisted" | "registration.promoted" | "registration.cancelled" | "ticket.checked_in" | "event.updated" | "event.cancelled" | "feedback.created")[];
+                    /**
+                     * Format: uuid
+                     * @description Only this event (one of yours); null for every event you organize.
+                     */
+                    event?: string | null;
+                    /** @description Turning an endpoint on again also clears disabled_reason and its failure count. */
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        event_types: string[];
+                        /** Format: uuid */
+                        event: string | null;
+                        is_active: boolean;
+                        /** @description Why the server turned the endpoint off: `gone` (it answered 410) or `failing` (50 failed deliveries in a row). */
+                        disabled_reason: "gone" | "failing" | (never | null);
+                        consecutive_failures: number;
+                        /**
+                         * Format: date-time
+                         * @description Until then the replaced secret signs beside the new one.
+                         */
+                        previous_secret_expires_at: string | null;
+                        /** Format: uuid */
+                        owner: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        event_types: string[];
+                        /** Format: uuid */
+                        event: string | null;
+                        is_active: boolean;
+                        /** @description Why the server turned the endpoint off: `gone` (it answered 410) or `failing` (50 failed deliveries in a row). */
+                        disabled_reason: "gone" | "failing" | (never | null);
+                        consecutive_failures: number;
+                        /**
+                         * Format: date-time
+                         * @description Until then the replaced secret signs beside the new one.
+                         */
+                        previous_secret_expires_at: string | null;
+                        /** Format: uuid */
+                        owner: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        /** @description The signing secret (`whsec_…`, Standard Webhooks). Shown only here: keep it. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The `webhook-id` of the queued delivery.
+                         */
+                        message_id: string;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page (default 20, at most 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        /** Format: uri */
+                        next: string | null;
+                        /** Format: uri */
+                        previous: string | null;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description The `webhook-id` header: the same on every attempt of one message.
+                             */
+                            message_id: string;
+                            event_type: string;
+                            /** Format: date-time */
+                            attempted_at: string;
+                            succeeded: boolean;
+                            /** @description Null when no answer came. */
+                            status_code: number | null;
+                            duration_ms: number;
+                            /** @description The first 1 KB of the answer. */
+                            response_body: string | null;
+                            error: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the message is tried again, if it is still waiting.
+                             */
+                            next_retry_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldErrors"];
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The `webhook-id` of the queued delivery.
+                         */
+                        message_id: string;
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
