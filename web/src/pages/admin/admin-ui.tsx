@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { NavLink, Navigate, Outlet, useLocation, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { Loading, Notice, useTitle } from '../../components/ui';
+import { LoadError, Loading, Notice, useTitle } from '../../components/ui';
+import type { ApiState } from '../../lib/use-api';
 import { useSession } from '../../lib/session';
 
 const SECTIONS = [
@@ -125,4 +126,58 @@ export function useAction() {
   };
   const shown: ReactNode = outcome && <Notice kind={outcome.kind}>{outcome.text}</Notice>;
   return { run, busy, outcome, setOutcome, shown };
+}
+
+/** The Search and Clear filters buttons that end every admin filter form. */
+export function FilterActions({ filters, label = 'Search' }: { filters: { any: boolean; clear: () => void }; label?: string }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="primary">
+        {label}
+      </button>
+      {filters.any && (
+        <button type="button" onClick={filters.clear}>
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A list's results: loading, a failure with Try again, or the count and what `children` makes of the page. */
+export function ListResults<T>({
+  id,
+  heading = 'Results',
+  state,
+  loadingText,
+  count,
+  children,
+}: {
+  id: string;
+  heading?: string;
+  state: ApiState<T>;
+  loadingText: string;
+  count: (data: T) => string;
+  children: (data: T) => ReactNode;
+}) {
+  const { data } = state;
+  return (
+    <section aria-labelledby={id} aria-busy={state.loading}>
+      <h2 id={id} className="visually-hidden">
+        {heading}
+      </h2>
+      {state.loading && !data ? (
+        <Loading what={loadingText} />
+      ) : state.error ? (
+        <LoadError message={state.error} retry={() => state.reload()} />
+      ) : data ? (
+        <>
+          <p role="status" className="count">
+            {count(data)}
+          </p>
+          {children(data)}
+        </>
+      ) : null}
+    </section>
+  );
 }

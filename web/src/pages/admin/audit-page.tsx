@@ -1,9 +1,9 @@
 import { Link } from 'react-router';
 import { api } from '../../api/client';
-import { Field, LoadError, Loading, SelectField, useTitle } from '../../components/ui';
+import { Field, SelectField, useTitle } from '../../components/ui';
 import { formatDateTime, plural } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
-import { Pager, useUrlFilters } from './admin-ui';
+import { FilterActions, ListResults, Pager, useUrlFilters } from './admin-ui';
 
 const PAGE_SIZE = 30;
 const FILTERS = ['action', 'target_type', 'actor', 'target', 'date_from', 'date_to'] as const;
@@ -64,7 +64,6 @@ export function AdminAuditPage() {
       }),
     f.key,
   );
-  const data = log.data;
   return (
     <>
       <h1>Audit log</h1>
@@ -87,31 +86,20 @@ export function AdminAuditPage() {
         </SelectField>
         <Field label="From" type="date" name="date_from" value={f.draft.date_from} onChange={f.set('date_from')} />
         <Field label="To" type="date" name="date_to" value={f.draft.date_to} onChange={f.set('date_to')} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            Filter
-          </button>
-          {f.any && (
-            <button type="button" onClick={f.clear}>
-              Clear filters
-            </button>
-          )}
-        </div>
+        <FilterActions filters={f} label="Filter" />
       </form>
-      {(f.applied.actor || f.applied.target) && <p className="hint">Showing the entries of one {f.applied.actor ? 'staff member' : 'object'}.</p>}
-      <section aria-labelledby="audit-results" aria-busy={log.loading}>
-        <h2 id="audit-results" className="visually-hidden">
-          Entries
-        </h2>
-        {log.loading && !data ? (
-          <Loading what="Loading the audit log" />
-        ) : log.error ? (
-          <LoadError message={log.error} retry={() => log.reload()} />
-        ) : data ? (
+      {(f.applied.actor || f.applied.target) && (
+        <p className="hint">Showing the entries of one {f.applied.actor ? 'staff member' : 'object'}.</p>
+      )}
+      <ListResults
+        id="audit-results"
+        heading="Entries"
+        state={log}
+        loadingText="Loading the audit log"
+        count={(data) => plural(data.count, 'entry', 'entries')}
+      >
+        {(data) => (
           <>
-            <p role="status" className="count">
-              {plural(data.count, 'entry', 'entries')}
-            </p>
             <ul className="admin-list audit-list">
               {data.results.map((entry) => {
                 const link = targetLink(entry.target_type, entry.target_id);
@@ -134,8 +122,8 @@ export function AdminAuditPage() {
             </ul>
             <Pager page={f.page} count={data.count} pageSize={PAGE_SIZE} go={(page) => f.go({ page })} />
           </>
-        ) : null}
-      </section>
+        )}
+      </ListResults>
     </>
   );
 }

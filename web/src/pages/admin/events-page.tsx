@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, type Event } from '../../api/client';
-import { ConfirmDialog, Field, LoadError, Loading, SelectField, useTitle } from '../../components/ui';
+import { ConfirmDialog, Field, SelectField, useTitle } from '../../components/ui';
 import { formatDateTime, plural } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
 import { EventBadges } from '../events/event-badges';
-import { Pager, flag, useAction, useUrlFilters } from './admin-ui';
+import { FilterActions, flag, ListResults, Pager, useAction, useUrlFilters } from './admin-ui';
 
 const PAGE_SIZE = 20;
 const FILTERS = ['search', 'category', 'is_active', 'include_past', 'ordering'] as const;
@@ -42,7 +42,6 @@ export function AdminEventsPage() {
       : `“${event.title}” is published again.`;
     if (await action.run(() => api.POST(path, { params: { path: { id: event.id } } }), done)) events.reload(true);
   };
-  const data = events.data;
 
   return (
     <>
@@ -76,31 +75,12 @@ export function AdminEventsPage() {
           />
           <label htmlFor="include-past">Include past events</label>
         </div>
-        <div className="actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-          {f.any && (
-            <button type="button" onClick={f.clear}>
-              Clear filters
-            </button>
-          )}
-        </div>
+        <FilterActions filters={f} />
       </form>
       {action.shown}
-      <section aria-labelledby="events-results" aria-busy={events.loading}>
-        <h2 id="events-results" className="visually-hidden">
-          Results
-        </h2>
-        {events.loading && !data ? (
-          <Loading what="Loading events" />
-        ) : events.error ? (
-          <LoadError message={events.error} retry={() => events.reload()} />
-        ) : data ? (
+      <ListResults id="events-results" state={events} loadingText="Loading events" count={(data) => plural(data.count, 'event')}>
+        {(data) => (
           <>
-            <p role="status" className="count">
-              {plural(data.count, 'event')}
-            </p>
             <ul className="admin-list">
               {data.results.map((e) => (
                 <li key={e.id}>
@@ -112,7 +92,13 @@ export function AdminEventsPage() {
                   {e.status === 'cancelled' ? (
                     <p className="hint">Cancelled by its organizer: final.</p>
                   ) : e.is_active ? (
-                    <button type="button" className="danger" disabled={action.busy} onClick={() => setDeactivating(e)} aria-label={`Deactivate ${e.title}`}>
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={action.busy}
+                      onClick={() => setDeactivating(e)}
+                      aria-label={`Deactivate ${e.title}`}
+                    >
                       Deactivate
                     </button>
                   ) : (
@@ -125,8 +111,8 @@ export function AdminEventsPage() {
             </ul>
             <Pager page={f.page} count={data.count} pageSize={PAGE_SIZE} go={(page) => f.go({ page })} />
           </>
-        ) : null}
-      </section>
+        )}
+      </ListResults>
       <ConfirmDialog
         open={deactivating !== null}
         title={`Unpublish “${deactivating?.title ?? ''}”?`}

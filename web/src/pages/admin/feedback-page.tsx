@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
-import { ConfirmDialog, LoadError, Loading, SelectField, useTitle } from '../../components/ui';
+import { ConfirmDialog, SelectField, useTitle } from '../../components/ui';
 import { formatDateTime, plural } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
-import { Pager, useAction, useUrlFilters } from './admin-ui';
+import { FilterActions, ListResults, Pager, useAction, useUrlFilters } from './admin-ui';
 
 const PAGE_SIZE = 20;
 const FILTERS = ['rating', 'event', 'user'] as const;
@@ -46,11 +46,13 @@ export function AdminFeedbackPage() {
     // Say where the event's average stands now, as attendees will see it.
     const { data } = await api.GET('/events/{id}/', { params: { path: { id: item.event } } });
     if (data) {
-      const average = data.rating_average === null ? 'no rating any more' : `an average of ${data.rating_average} (${plural(data.rating_count, 'rating')})`;
+      const average =
+        data.rating_average === null
+          ? 'no rating any more'
+          : `an average of ${data.rating_average} (${plural(data.rating_count, 'rating')})`;
       action.setOutcome({ kind: 'success', text: `Feedback by ${item.user_email} deleted. “${item.event_title}” now has ${average}.` });
     }
   };
-  const data = list.data;
 
   return (
     <>
@@ -64,33 +66,19 @@ export function AdminFeedbackPage() {
             </option>
           ))}
         </SelectField>
-        <div className="actions">
-          <button type="submit" className="primary">
-            Filter
-          </button>
-          {f.any && (
-            <button type="button" onClick={f.clear}>
-              Clear filters
-            </button>
-          )}
-        </div>
+        <FilterActions filters={f} label="Filter" />
       </form>
       {f.applied.event && <p className="hint">Showing one event's feedback.</p>}
       {f.applied.user && <p className="hint">Showing one user's feedback.</p>}
       {action.shown}
-      <section aria-labelledby="feedback-results" aria-busy={list.loading}>
-        <h2 id="feedback-results" className="visually-hidden">
-          Results
-        </h2>
-        {list.loading && !data ? (
-          <Loading what="Loading feedback" />
-        ) : list.error ? (
-          <LoadError message={list.error} retry={() => list.reload()} />
-        ) : data ? (
+      <ListResults
+        id="feedback-results"
+        state={list}
+        loadingText="Loading feedback"
+        count={(data) => plural(data.count, 'feedback', 'feedbacks')}
+      >
+        {(data) => (
           <>
-            <p role="status" className="count">
-              {plural(data.count, 'feedback', 'feedbacks')}
-            </p>
             <ul className="admin-list">
               {data.results.map((item) => (
                 <li key={item.id}>
@@ -102,7 +90,13 @@ export function AdminFeedbackPage() {
                   <p className="hint">
                     {formatDateTime(item.created_at)} · <Link to={`/admin/feedback?event=${item.event}`}>All feedback on this event</Link>
                   </p>
-                  <button type="button" className="danger" disabled={action.busy} onClick={() => setDeleting(item)} aria-label={`Delete feedback by ${item.user_email} on ${item.event_title}`}>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={action.busy}
+                    onClick={() => setDeleting(item)}
+                    aria-label={`Delete feedback by ${item.user_email} on ${item.event_title}`}
+                  >
                     Delete
                   </button>
                 </li>
@@ -110,8 +104,8 @@ export function AdminFeedbackPage() {
             </ul>
             <Pager page={f.page} count={data.count} pageSize={PAGE_SIZE} go={(page) => f.go({ page })} />
           </>
-        ) : null}
-      </section>
+        )}
+      </ListResults>
       <ConfirmDialog
         open={deleting !== null}
         title="Delete this feedback?"

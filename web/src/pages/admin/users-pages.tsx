@@ -5,12 +5,22 @@ import { Badge, ConfirmDialog, Field, LoadError, Loading, SelectField, useTitle 
 import { formatDateTime, plural } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
-import { Pager, flag, useAction, useUrlFilters } from './admin-ui';
+import { FilterActions, flag, ListResults, Pager, useAction, useUrlFilters } from './admin-ui';
 
 const PAGE_SIZE = 20;
 const FILTERS = ['search', 'is_organizer', 'is_staff', 'is_active'] as const;
 
-function YesNo({ label, name, value, onChange }: { label: string; name: string; value: string; onChange: (e: { target: { value: string } }) => void }) {
+function YesNo({
+  label,
+  name,
+  value,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  value: string;
+  onChange: (e: { target: { value: string } }) => void;
+}) {
   return (
     <SelectField label={label} name={name} value={value} onChange={onChange}>
       <option value="">Any</option>
@@ -49,7 +59,6 @@ export function AdminUsersPage() {
       }),
     f.key,
   );
-  const data = users.data;
   return (
     <>
       <h1>Users</h1>
@@ -58,30 +67,11 @@ export function AdminUsersPage() {
         <YesNo label="Organizer" name="is_organizer" value={f.draft.is_organizer} onChange={f.set('is_organizer')} />
         <YesNo label="Staff" name="is_staff" value={f.draft.is_staff} onChange={f.set('is_staff')} />
         <YesNo label="Active" name="is_active" value={f.draft.is_active} onChange={f.set('is_active')} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-          {f.any && (
-            <button type="button" onClick={f.clear}>
-              Clear filters
-            </button>
-          )}
-        </div>
+        <FilterActions filters={f} />
       </form>
-      <section aria-labelledby="users-results" aria-busy={users.loading}>
-        <h2 id="users-results" className="visually-hidden">
-          Results
-        </h2>
-        {users.loading && !data ? (
-          <Loading what="Loading users" />
-        ) : users.error ? (
-          <LoadError message={users.error} retry={() => users.reload()} />
-        ) : data ? (
+      <ListResults id="users-results" state={users} loadingText="Loading users" count={(data) => plural(data.count, 'user')}>
+        {(data) => (
           <>
-            <p role="status" className="count">
-              {plural(data.count, 'user')}
-            </p>
             <ul className="admin-list">
               {data.results.map((u) => (
                 <li key={u.id}>
@@ -91,8 +81,8 @@ export function AdminUsersPage() {
             </ul>
             <Pager page={f.page} count={data.count} pageSize={PAGE_SIZE} go={(page) => f.go({ page })} />
           </>
-        ) : null}
-      </section>
+        )}
+      </ListResults>
     </>
   );
 }
@@ -151,7 +141,10 @@ export function AdminUserPage() {
           type="button"
           disabled={action.busy}
           onClick={() =>
-            void change({ is_organizer: !u.is_organizer }, u.is_organizer ? `${u.email} is no longer an organizer.` : `${u.email} is now an organizer.`)
+            void change(
+              { is_organizer: !u.is_organizer },
+              u.is_organizer ? `${u.email} is no longer an organizer.` : `${u.email} is now an organizer.`,
+            )
           }
         >
           {u.is_organizer ? 'Remove organizer' : 'Grant organizer'}
