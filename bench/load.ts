@@ -175,7 +175,9 @@ function lua(text: string): string {
 function wrkScript(spec: LoadSpec): string {
   const requests = spec.requests.map((r) => {
     const headers = { 'content-type': 'application/json', ...r.headers };
-    const table = Object.entries(headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ');
+    const table = Object.entries(headers)
+      .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
+      .join(', ');
     return `wrk.format(${lua(spec.method)}, ${lua(r.path)}, { ${table} }, ${r.body === undefined ? 'nil' : lua(r.body)})`;
   });
   return `
@@ -203,7 +205,14 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
     const script = path.join(dir, 'scenario.lua');
     fs.writeFileSync(script, wrkScript(spec));
     const run = async (seconds: number) => {
-      const args = ['-t', String(WRK_THREADS), '-c', String(Math.max(spec.connections, WRK_THREADS)), '-d', `${Math.max(1, Math.round(seconds))}s`];
+      const args = [
+        '-t',
+        String(WRK_THREADS),
+        '-c',
+        String(Math.max(spec.connections, WRK_THREADS)),
+        '-d',
+        `${Math.max(1, Math.round(seconds))}s`,
+      ];
       const { stdout } = await execFileAsync('wrk', [...args, '--timeout', '30s', '-s', script, spec.baseUrl], { maxBuffer: 1 << 20 });
       const line = stdout.trim().split('\n').pop()!;
       return JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; non2xx: number; errors: number };

@@ -78,7 +78,11 @@ export function formatTable(report: BenchReport): string {
   }
   lines.push('');
   for (const run of report.runs) {
-    lines.push(`Seeding ${run.db}: ${run.seedSeconds} s for ${Object.entries(run.counts).map(([t, n]) => `${n.toLocaleString('en-US')} ${t}`).join(', ')}.`);
+    lines.push(
+      `Seeding ${run.db}: ${run.seedSeconds} s for ${Object.entries(run.counts)
+        .map(([t, n]) => `${n.toLocaleString('en-US')} ${t}`)
+        .join(', ')}.`,
+    );
   }
   lines.push('');
   return lines.join('\n');

@@ -26,7 +26,17 @@ import { TokenService } from '../src/modules/auth/tokens.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { formatTable, type BenchReport, type DatabaseRun, type ScenarioResult } from './report.js';
 import { routeKey, scenarios as allScenarios, selectScenarios, type Scenario } from './scenarios.js';
-import { BENCH_PASSWORD, FULL_SIZES, benchUuid, QUICK_SIZES, RACE_CAPACITY, RACE_USERS, raceOutcome, seed, type SeedSizes } from './seed.js';
+import {
+  BENCH_PASSWORD,
+  FULL_SIZES,
+  benchUuid,
+  QUICK_SIZES,
+  RACE_CAPACITY,
+  RACE_USERS,
+  raceOutcome,
+  seed,
+  type SeedSizes,
+} from './seed.js';
 
 type DbKind = 'postgres' | 'pglite';
 
@@ -97,7 +107,11 @@ const log = (message: string) => console.error(`[bench] ${message}`);
 // ---- the load generator: one child process for the whole run ----
 
 function startLoader() {
-  const child = fork(path.join(benchDir, 'load.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(benchDir, 'load.ts'), [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   child.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
@@ -219,7 +233,10 @@ async function startServer(db: DbKind, scratch: Scratch) {
     if (child.exitCode !== null) {
       throw new Error(`the server exited with ${child.exitCode}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
     }
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
@@ -341,7 +358,13 @@ async function runScenario(
     connections: scenario.once ? Math.min(connections, requests.length) : connections,
     ...(scenario.once
       ? { amount: requests.length }
-      : { durationSeconds: Math.max(durationSeconds, quick ? Math.min(3, scenario.minDurationSeconds ?? 0) : (scenario.minDurationSeconds ?? 0)), warmupSeconds }),
+      : {
+          durationSeconds: Math.max(
+            durationSeconds,
+            quick ? Math.min(3, scenario.minDurationSeconds ?? 0) : (scenario.minDurationSeconds ?? 0),
+          ),
+          warmupSeconds,
+        }),
   };
   await settle(baseUrl);
   log(`${db}: ${scenario.id}…`);
@@ -373,13 +396,16 @@ async function runScenario(
     };
     if (rounds > 1) {
       result.rounds = loads.map((l) => ({ requestsPerSecond: round(l.requestsPerSecond), p99Ms: round(l.p99Ms, 1) }));
-      result.notes.push(`median of ${rounds} rounds, each on its own event: ${loads.map((l) => Math.round(l.requestsPerSecond)).join(', ')} req/s`);
+      result.notes.push(
+        `median of ${rounds} rounds, each on its own event: ${loads.map((l) => Math.round(l.requestsPerSecond)).join(', ')} req/s`,
+      );
     }
     if (scenario.id === 'login') {
       const { algorithm: _algorithm, ...params } = ARGON2_PARAMS;
       result.notes.push(`argon2id m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}`);
     }
-    if (scenario.once) result.notes.push(`${requests.length} requests, ${spec.connections} keep-alive connections, timed to the last answer`);
+    if (scenario.once)
+      result.notes.push(`${requests.length} requests, ${spec.connections} keep-alive connections, timed to the last answer`);
     else if (spec.durationSeconds !== durationSeconds) result.notes.push(`${spec.durationSeconds} s run`);
     log(`${db}: ${scenario.id}: ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
     return result;
@@ -397,7 +423,10 @@ async function settle(baseUrl: string): Promise<void> {
   let quick = 0;
   while (quick < 3 && Date.now() < deadline) {
     const started = performance.now();
-    await fetch(`${baseUrl}/healthz`).then((r) => r.arrayBuffer(), () => undefined);
+    await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
     quick = performance.now() - started < 5 ? quick + 1 : 0;
     await new Promise((r) => setTimeout(r, 50));
   }

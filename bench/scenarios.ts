@@ -148,7 +148,10 @@ export const routeKey = (method: string, path: string) =>
 
 export function selectScenarios(wanted: string | undefined): Scenario[] {
   if (!wanted) return scenarios;
-  const names = wanted.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = wanted
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => !scenarios.some((s) => s.id === name || s.aliases.includes(name)));
   if (unknown.length) {
     throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.id).join(', ')}`);

@@ -42,22 +42,72 @@ export const WARMUP_RACE_USERS = 200;
 export const WARMUP_RACE_CAPACITY = 40;
 
 export const CATEGORY_NAMES = [
-  'Music', 'Technology', 'Business', 'Arts', 'Sports', 'Food and Drink', 'Health', 'Science', 'Education', 'Film',
-  'Literature', 'Fashion', 'Gaming', 'Travel', 'Charity', 'Family', 'Photography', 'Dance', 'Theatre', 'Comedy',
+  'Music',
+  'Technology',
+  'Business',
+  'Arts',
+  'Sports',
+  'Food and Drink',
+  'Health',
+  'Science',
+  'Education',
+  'Film',
+  'Literature',
+  'Fashion',
+  'Gaming',
+  'Travel',
+  'Charity',
+  'Family',
+  'Photography',
+  'Dance',
+  'Theatre',
+  'Comedy',
 ];
 export const categorySlug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
 const ADJECTIVES = ['Annual', 'Spring', 'Global', 'Local', 'Summer', 'Winter', 'Open', 'Grand', 'Weekly', 'Autumn'];
 /** Title words: `?search=` in scenario 2 looks for these. */
 export const TOPICS = [
-  'Jazz', 'Python', 'Startup', 'Yoga', 'Robotics', 'Poetry', 'Marathon', 'Wine', 'Chess', 'Cloud', 'Design', 'Data',
-  'Salsa', 'Cinema', 'Blockchain', 'Pottery', 'Climate', 'Gospel', 'Drone', 'Sushi', 'Mindfulness', 'Hiphop',
-  'Security', 'Knitting', 'Astronomy',
+  'Jazz',
+  'Python',
+  'Startup',
+  'Yoga',
+  'Robotics',
+  'Poetry',
+  'Marathon',
+  'Wine',
+  'Chess',
+  'Cloud',
+  'Design',
+  'Data',
+  'Salsa',
+  'Cinema',
+  'Blockchain',
+  'Pottery',
+  'Climate',
+  'Gospel',
+  'Drone',
+  'Sushi',
+  'Mindfulness',
+  'Hiphop',
+  'Security',
+  'Knitting',
+  'Astronomy',
 ];
 const KINDS = ['Bootcamp', 'Summit', 'Workshop', 'Festival', 'Meetup', 'Conference', 'Night', 'Masterclass'];
 const CITIES = [
-  'Lagos, Nigeria', 'Nairobi, Kenya', 'Accra, Ghana', 'Berlin, Germany', 'Lisbon, Portugal', 'São Paulo, Brazil',
-  'Montréal, Canada', 'Kraków, Poland', 'Osaka, Japan', 'Austin, USA', 'Cape Town, South Africa', 'Zürich, Switzerland',
+  'Lagos, Nigeria',
+  'Nairobi, Kenya',
+  'Accra, Ghana',
+  'Berlin, Germany',
+  'Lisbon, Portugal',
+  'São Paulo, Brazil',
+  'Montréal, Canada',
+  'Kraków, Poland',
+  'Osaka, Japan',
+  'Austin, USA',
+  'Cape Town, South Africa',
+  'Zürich, Switzerland',
 ];
 
 /** The uuid of row `n` of a kind: md5 of `bench-<kind>-<n>`, as PostgreSQL's `md5(…)::uuid` (uuidSql) computes it. */
@@ -202,9 +252,12 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
     VALUES (${uuidSql('event', String(RACE_EVENT_NUMBER))}, 'Benchmark Race Night', 'The registration race of scenario 6.',
             'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days', ${RACE_CAPACITY}, 10,
             ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')}),
-           ${Array.from({ length: RACE_ROUNDS - 1 }, (_, i) => `(${uuidSql('event', String(raceEventNumber(i + 1)))}, 'Benchmark Race Night ${i + 2}',
+           ${Array.from(
+             { length: RACE_ROUNDS - 1 },
+             (_, i) => `(${uuidSql('event', String(raceEventNumber(i + 1)))}, 'Benchmark Race Night ${i + 2}',
             'Round ${i + 2} of the registration race of scenario 6.', 'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days',
-            ${RACE_CAPACITY}, 10, ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')}),`).join('\n           ')}
+            ${RACE_CAPACITY}, 10, ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')}),`,
+           ).join('\n           ')}
            (${uuidSql('event', String(WARMUP_RACE_EVENT_NUMBER))}, 'Benchmark Warm-up Night', 'The warm-up before scenario 6.',
             'Lagos, Nigeria', date_trunc('minute', now()) + interval '30 days', ${WARMUP_RACE_CAPACITY}, 10,
             ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')})`);

@@ -42,12 +42,36 @@ const categories = ['Music', 'Technology', 'Sports', 'Food & Drink', 'Arts', 'Wo
 
 /** Per category: title stems, locations, and the organizer (index into `organizers`) who runs them. */
 const themes: Record<string, { titles: string[]; locations: string[]; organizer: number }> = {
-  Music: { titles: ['Jazz Night', 'String Quartet Evening', 'Indie Showcase', 'Open Mic'], locations: ['Blue Note Hall, Lyon', 'Riverside Stage, Porto', 'The Cellar, Berlin'], organizer: 0 },
-  Technology: { titles: ['TypeScript Meetup', 'PostgreSQL Users Group', 'Web Performance Clinic', 'AI in Practice'], locations: ['DevHub Loft, Amsterdam', 'Station F, Paris', 'Online'], organizer: 1 },
-  Sports: { titles: ['Sunday 10K Run', 'Beginners Climbing', 'Five-a-side Tournament'], locations: ['City Park, Ghent', 'Boulder Gym, Zürich', 'Greenfield Pitch, Leeds'], organizer: 2 },
-  'Food & Drink': { titles: ['Natural Wine Tasting', 'Street Food Market', 'Sourdough Masterclass'], locations: ['Le Comptoir, Bordeaux', 'Harbour Square, Bilbao', 'Bakehouse, Copenhagen'], organizer: 2 },
-  Arts: { titles: ['Gallery Late', 'Life Drawing', 'Poetry Slam'], locations: ['Modern Art Museum, Vienna', 'Studio 4, Lisbon', 'Café Crème, Brussels'], organizer: 0 },
-  Workshops: { titles: ['Public Speaking Workshop', 'Intro to Pottery', 'Photography Walk'], locations: ['Library Hall, Utrecht', 'Clay Studio, Bologna', 'Old Town, Kraków'], organizer: 1 },
+  Music: {
+    titles: ['Jazz Night', 'String Quartet Evening', 'Indie Showcase', 'Open Mic'],
+    locations: ['Blue Note Hall, Lyon', 'Riverside Stage, Porto', 'The Cellar, Berlin'],
+    organizer: 0,
+  },
+  Technology: {
+    titles: ['TypeScript Meetup', 'PostgreSQL Users Group', 'Web Performance Clinic', 'AI in Practice'],
+    locations: ['DevHub Loft, Amsterdam', 'Station F, Paris', 'Online'],
+    organizer: 1,
+  },
+  Sports: {
+    titles: ['Sunday 10K Run', 'Beginners Climbing', 'Five-a-side Tournament'],
+    locations: ['City Park, Ghent', 'Boulder Gym, Zürich', 'Greenfield Pitch, Leeds'],
+    organizer: 2,
+  },
+  'Food & Drink': {
+    titles: ['Natural Wine Tasting', 'Street Food Market', 'Sourdough Masterclass'],
+    locations: ['Le Comptoir, Bordeaux', 'Harbour Square, Bilbao', 'Bakehouse, Copenhagen'],
+    organizer: 2,
+  },
+  Arts: {
+    titles: ['Gallery Late', 'Life Drawing', 'Poetry Slam'],
+    locations: ['Modern Art Museum, Vienna', 'Studio 4, Lisbon', 'Café Crème, Brussels'],
+    organizer: 0,
+  },
+  Workshops: {
+    titles: ['Public Speaking Workshop', 'Intro to Pottery', 'Photography Walk'],
+    locations: ['Library Hall, Utrecht', 'Clay Studio, Bologna', 'Old Town, Kraków'],
+    organizer: 1,
+  },
 };
 
 /** Deterministic pseudo-random numbers: the same demo every time. */
@@ -62,10 +86,15 @@ function random(seed: number) {
 export async function seedDemo(database: Database, now = new Date()): Promise<{ logins: DemoLogin[]; counts: Record<string, number> }> {
   const existing = await database.db.execute(sql`SELECT count(*)::int AS n FROM users`);
   if (Number((existing as { rows: { n: number }[] }).rows[0]?.n ?? 0) > 0) {
-    throw new DatabaseNotEmptyError('The database already has users: the demo only seeds an empty database. Use a fresh DATA_DIR (or database).');
+    throw new DatabaseNotEmptyError(
+      'The database already has users: the demo only seeds an empty database. Use a fresh DATA_DIR (or database).',
+    );
   }
   const clock = new ManualClock(new Date(now.getTime() - 30 * DAY));
-  const config = { ...loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', RATE_LIMITS: 'off', PUBLIC_CACHE_SECONDS: '0' }), jwtSecret: 'seed-only-'.padEnd(48, 'x') };
+  const config = {
+    ...loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', RATE_LIMITS: 'off', PUBLIC_CACHE_SECONDS: '0' }),
+    jwtSecret: 'seed-only-'.padEnd(48, 'x'),
+  };
   const app = await buildApp({ config, database, clock });
   await app.ready();
   try {
@@ -105,11 +134,21 @@ export async function seedDemo(database: Database, now = new Date()): Promise<{ 
 
     clock.set(now);
     tokens.forget();
-    const comments = ['Wonderful evening, well organized.', 'Great speakers, the room was a bit small.', 'Would come again!', 'Good, but it started late.', 'Loved it.'];
+    const comments = [
+      'Wonderful evening, well organized.',
+      'Great speakers, the room was a bit small.',
+      'Would come again!',
+      'Good, but it started late.',
+      'Loved it.',
+    ];
     for (const [i, event] of pastEvents.entries()) {
       for (const [j, email] of event.attendees.entries()) {
         if (j === 4) continue; // not everyone leaves feedback
-        await call(app, tokens.of(email), 'POST', '/feedbacks/', { event: event.id, rating: 5 - ((i + j) % 3), comment: comments[(i + j) % comments.length] });
+        await call(app, tokens.of(email), 'POST', '/feedbacks/', {
+          event: event.id,
+          rating: 5 - ((i + j) % 3),
+          comment: comments[(i + j) % comments.length],
+        });
       }
     }
 
@@ -182,7 +221,9 @@ class Tokens {
   of(email: string): Promise<string> {
     let token = this.cache.get(email);
     if (!token) {
-      token = call<{ access: string }>(this.app, undefined, 'POST', '/auth/login/', { email, password: DEMO_PASSWORD }).then((t) => t.access);
+      token = call<{ access: string }>(this.app, undefined, 'POST', '/auth/login/', { email, password: DEMO_PASSWORD }).then(
+        (t) => t.access,
+      );
       this.cache.set(email, token);
     }
     return token;
@@ -192,7 +233,13 @@ class Tokens {
   }
 }
 
-async function call<T = unknown>(app: FastifyInstance, token: Promise<string> | undefined, method: 'POST', url: string, payload: object): Promise<T> {
+async function call<T = unknown>(
+  app: FastifyInstance,
+  token: Promise<string> | undefined,
+  method: 'POST',
+  url: string,
+  payload: object,
+): Promise<T> {
   const headers = token ? { authorization: `Bearer ${await token}` } : {};
   const res = await app.inject({ method, url, payload, headers });
   if (res.statusCode >= 300) throw new Error(`${method} ${url} answered ${res.statusCode}: ${res.body}`);

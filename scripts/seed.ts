@@ -11,7 +11,11 @@ try {
   await runMigrations(database);
   const { logins, counts } = await seedDemo(database);
   console.log(`Demo data written to ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}:`);
-  console.log(`  ${Object.entries(counts).map(([table, n]) => `${n} ${table}`).join(', ')}`);
+  console.log(
+    `  ${Object.entries(counts)
+      .map(([table, n]) => `${n} ${table}`)
+      .join(', ')}`,
+  );
   console.log(`\nEvery demo account's password is ${DEMO_PASSWORD}\n`);
   for (const login of logins) console.log(`  ${login.role.padEnd(10)} ${login.email.padEnd(26)} ${login.username}`);
   console.log('\nStart the server with `npm start`, then open the API docs at /docs/ (log in with POST /auth/login/).');

@@ -39,7 +39,14 @@ async function auditOf(targetId: string) {
 
 describe('who may use the admin API', () => {
   it('refuses a plain user and an organizer on every admin route, and anonymous callers with 401', async () => {
-    const urls = ['/admin/users/', `/admin/users/${user.id}/`, '/admin/events/', '/admin/feedbacks/', '/admin/system/', '/admin/audit-log/'];
+    const urls = [
+      '/admin/users/',
+      `/admin/users/${user.id}/`,
+      '/admin/events/',
+      '/admin/feedbacks/',
+      '/admin/system/',
+      '/admin/audit-log/',
+    ];
     for (const who of [user, organizer]) {
       for (const url of urls) expect((await get(url, who)).statusCode, url).toBe(403);
       expect((await send('PATCH', `/admin/users/${who.id}/`, { is_staff: true }, who)).statusCode).toBe(403);
@@ -90,7 +97,11 @@ describe('users', () => {
 
   it('deactivates a user, whose very next call with a valid token is refused, and whose refresh token stops working', async () => {
     const spammer = await createUser(ctx.app);
-    const login = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: spammer.email, password: DEFAULT_PASSWORD } });
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login/',
+      payload: { email: spammer.email, password: DEFAULT_PASSWORD },
+    });
     const { refresh } = login.json();
     expect((await get('/auth/me/', spammer)).statusCode).toBe(200);
     const res = await send('PATCH', `/admin/users/${spammer.id}/`, { is_active: false });
@@ -116,7 +127,12 @@ describe('users', () => {
     const granted = await send('PATCH', `/admin/users/${someone.id}/`, { is_organizer: true, is_staff: false });
     expect(granted.json()).toMatchObject({ is_organizer: true, is_staff: false });
     expect((await get('/events/mine/', someone)).statusCode).toBe(200);
-    const created = await send('POST', '/events/create/', { title: 'Now I organize', location: 'Hall', date_time: '2030-05-01T10:00:00Z', capacity: 5 }, someone);
+    const created = await send(
+      'POST',
+      '/events/create/',
+      { title: 'Now I organize', location: 'Hall', date_time: '2030-05-01T10:00:00Z', capacity: 5 },
+      someone,
+    );
     expect(created.statusCode).toBe(201);
     await send('PATCH', `/admin/users/${someone.id}/`, { is_staff: true });
     expect((await get('/admin/system/', someone)).statusCode).toBe(200);
@@ -146,7 +162,10 @@ describe('users', () => {
         own.app.inject({ method: 'PATCH', url: `/admin/users/${a.id}/`, payload: { is_active: false }, headers: b.auth }),
       ]);
       expect([ra.statusCode, rb.statusCode].sort()).toEqual([200, 403]);
-      const left = await own.app.inject({ url: '/admin/users/?is_staff=true&is_active=true', headers: (ra.statusCode === 200 ? a : b).auth });
+      const left = await own.app.inject({
+        url: '/admin/users/?is_staff=true&is_active=true',
+        headers: (ra.statusCode === 200 ? a : b).auth,
+      });
       expect(left.json().count).toBe(1);
     } finally {
       await own.close();
@@ -195,7 +214,8 @@ describe('categories, events and feedback changed by staff are audited', () => {
     expect(deactivated.statusCode, deactivated.body).toBe(200);
     // Deactivating unpublishes (reversible): the registrations are kept.
     expect(deactivated.json()).toMatchObject({ is_active: false, status: 'unpublished', registered_count: 2 });
-    const list = (q: string) => get(`/admin/events/?organizer=${owner.id}${q}`).then((r) => r.json().results.map((e: { title: string }) => e.title));
+    const list = (q: string) =>
+      get(`/admin/events/?organizer=${owner.id}${q}`).then((r) => r.json().results.map((e: { title: string }) => e.title));
     expect(await list('')).toEqual(['Admin live one']);
     expect((await list('&include_past=true')).sort()).toEqual(['Admin live one', 'Admin past one']);
     expect(await list('&is_active=false')).toEqual(['Admin live one']);
@@ -225,16 +245,27 @@ describe('categories, events and feedback changed by staff are audited', () => {
   });
 
   it('lists feedback across events with filters, and a staff deletion moves the average and is recorded', async () => {
-    const event = await createEvent(ctx.app, organizer, { title: 'Rated show', dateTime: new Date(ctx.clock.now().getTime() - 86_400_000) });
+    const event = await createEvent(ctx.app, organizer, {
+      title: 'Rated show',
+      dateTime: new Date(ctx.clock.now().getTime() - 86_400_000),
+    });
     const [kind, rude] = await Promise.all([createUser(ctx.app), createUser(ctx.app)]);
-    for (const who of [kind, rude]) await insertRegistration(ctx.app.db, { userId: who.id, eventId: event.id, quantity: 1, status: 'registered' });
+    for (const who of [kind, rude])
+      await insertRegistration(ctx.app.db, { userId: who.id, eventId: event.id, quantity: 1, status: 'registered' });
     await insertFeedback(ctx.app.db, { userId: kind.id, eventId: event.id, rating: 5 });
     await insertFeedback(ctx.app.db, { userId: rude.id, eventId: event.id, rating: 1 });
     expect((await ctx.app.inject({ url: `/events/${event.id}/` })).json().rating_average).toBe(3);
 
     const ones = (await get(`/admin/feedbacks/?event=${event.id}&rating=1`)).json();
     expect(ones.count).toBe(1);
-    expect(ones.results[0]).toMatchObject({ event: event.id, event_title: 'Rated show', user: rude.id, user_email: rude.email, user_username: rude.username, rating: 1 });
+    expect(ones.results[0]).toMatchObject({
+      event: event.id,
+      event_title: 'Rated show',
+      user: rude.id,
+      user_email: rude.email,
+      user_username: rude.username,
+      rating: 1,
+    });
     const id = ones.results[0].id;
     expect((await send('DELETE', `/feedbacks/${id}/`)).statusCode).toBe(204);
     expect((await ctx.app.inject({ url: `/events/${event.id}/` })).json()).toMatchObject({ rating_average: 5, rating_count: 1 });
@@ -259,7 +290,9 @@ describe('system status', () => {
     expect(body.counts.users).toBeGreaterThanOrEqual(3);
     expect(Object.keys(body.counts).sort()).toEqual(['events', 'feedbacks', 'registrations', 'tickets', 'users']);
     expect(body.pending_jobs.count).toBeGreaterThanOrEqual(1);
-    expect(body.pending_jobs.next).toContainEqual(expect.objectContaining({ kind: 'event_reminder', run_at: '2030-02-01T00:00:00.000Z', attempts: 0 }));
+    expect(body.pending_jobs.next).toContainEqual(
+      expect.objectContaining({ kind: 'event_reminder', run_at: '2030-02-01T00:00:00.000Z', attempts: 0 }),
+    );
 
     const healthy = await send('POST', '/admin/system/integrity/');
     expect(healthy.json()).toMatchObject({ ok: true, problems: [] });
@@ -282,7 +315,11 @@ describe('the audit log', () => {
     const byAction = (await get('/admin/audit-log/?action=category.create')).json();
     expect(byAction.results.every((e: { action: string }) => e.action === 'category.create')).toBe(true);
     expect(byAction.count).toBeGreaterThan(0);
-    expect((await get('/admin/audit-log/?target_type=feedback')).json().results.every((e: { target_type: string }) => e.target_type === 'feedback')).toBe(true);
+    expect(
+      (await get('/admin/audit-log/?target_type=feedback'))
+        .json()
+        .results.every((e: { target_type: string }) => e.target_type === 'feedback'),
+    ).toBe(true);
     // The test clock stands at 2030-01-01.
     expect((await get(`/admin/audit-log/?actor=${other.id}&date_from=2030-01-01&date_to=2030-01-01`)).json().count).toBe(1);
     expect((await get(`/admin/audit-log/?actor=${other.id}&date_from=2030-01-02`)).json().count).toBe(0);

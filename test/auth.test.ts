@@ -154,10 +154,18 @@ describe('login throttling', () => {
         const res = await limited.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: victim.email, password: 'nope' } });
         expect(res.statusCode).toBe(401);
       }
-      const blocked = await limited.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: victim.email, password: DEFAULT_PASSWORD } });
+      const blocked = await limited.app.inject({
+        method: 'POST',
+        url: '/auth/login/',
+        payload: { email: victim.email, password: DEFAULT_PASSWORD },
+      });
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-      const fine = await limited.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: other.email, password: DEFAULT_PASSWORD } });
+      const fine = await limited.app.inject({
+        method: 'POST',
+        url: '/auth/login/',
+        payload: { email: other.email, password: DEFAULT_PASSWORD },
+      });
       expect(fine.statusCode).toBe(200);
     } finally {
       await limited.close();
@@ -173,7 +181,11 @@ describe('login throttling', () => {
       for (let i = 0; i < 4; i++) {
         await limited.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: `ghost${i}@example.com`, password: 'nope' } });
       }
-      const blocked = await limited.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: 'ghost9@example.com', password: 'nope' } });
+      const blocked = await limited.app.inject({
+        method: 'POST',
+        url: '/auth/login/',
+        payload: { email: 'ghost9@example.com', password: 'nope' },
+      });
       expect(blocked.statusCode).toBe(429);
 
       const signups = [];
@@ -270,7 +282,9 @@ describe('access tokens', () => {
     const user = await createUser(ctx.app);
     const { access, refresh } = await loginTokens(user.email);
     const [head, payload] = access.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: user.id, type: 'access' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: user.id, type: 'access' }),
+    ).toString('base64url');
     const noneAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
     const headers: Record<string, string>[] = [
       {},
@@ -294,7 +308,7 @@ describe('access tokens', () => {
     }
   });
 
-  it("stops working as soon as the user is deactivated", async () => {
+  it('stops working as soon as the user is deactivated', async () => {
     const user = await createUser(ctx.app);
     expect((await ctx.app.inject({ url: '/auth/me/', headers: user.auth })).statusCode).toBe(200);
     await updateUser(ctx.app.db, user.id, { isActive: false });
@@ -329,7 +343,12 @@ describe('/auth/me/', () => {
     });
     expect(taken.statusCode).toBe(400);
     expect(taken.json()).toEqual({ email: ['user with this email already exists.'] });
-    const own = await ctx.app.inject({ method: 'PUT', url: '/auth/me/', headers: user.auth, payload: { email: user.email, username: user.username } });
+    const own = await ctx.app.inject({
+      method: 'PUT',
+      url: '/auth/me/',
+      headers: user.auth,
+      payload: { email: user.email, username: user.username },
+    });
     expect(own.statusCode).toBe(200);
   });
 });

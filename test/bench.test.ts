@@ -106,13 +106,22 @@ describe('benchmark seeding', () => {
       UNION ALL SELECT count(*)::int FROM registrations WHERE user_id = ${benchUuid('user', HEAVY_USERS)}`);
     expect(heavy.map((r) => Number(r.n))).toEqual([REGISTRATIONS_PER_HEAVY_USER, REGISTRATIONS_PER_HEAVY_USER]);
     for (let round = 0; round < RACE_ROUNDS; round++) {
-      expect(await raceOutcome(ctx.database, round)).toMatchObject({ capacity: RACE_CAPACITY, registeredSeats: 0, waitlisted: 0, tickets: 0 });
+      expect(await raceOutcome(ctx.database, round)).toMatchObject({
+        capacity: RACE_CAPACITY,
+        registeredSeats: 0,
+        waitlisted: 0,
+        tickets: 0,
+      });
     }
     expect(benchUuid('event', RACE_EVENT_NUMBER)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
   it('lets a seeded user log in with the bench password, under the id the harness computes', async () => {
-    const res = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: 'user42@bench.example', password: BENCH_PASSWORD } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login/',
+      payload: { email: 'user42@bench.example', password: BENCH_PASSWORD },
+    });
     expect(res.statusCode).toBe(200);
     const claims = ctx.app.tokens.read(res.json().access, 'access', ctx.clock.now());
     expect(claims?.sub).toBe(benchUuid('user', 42));

@@ -95,9 +95,7 @@ describe('POST /categories/', () => {
   });
 
   it('answers one 201 and 400s (never a 500) when the same name is created concurrently', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () => send('POST', '/categories/', { name: 'Race Day' }, staff.auth)),
-    );
+    const results = await Promise.all(Array.from({ length: 8 }, () => send('POST', '/categories/', { name: 'Race Day' }, staff.auth)));
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
     for (const res of results.filter((r) => r.statusCode === 400)) {

@@ -35,7 +35,10 @@ describe('unpublishing with is_active', () => {
     expect((await send('GET', `/events/${event.id}/`, undefined, owner.auth)).json().status).toBe('unpublished');
     expect((await send('GET', `/events/${event.id}/`, undefined, staff.auth)).json().is_active).toBe(false);
     // The attendee keeps their registration and tickets.
-    const mine = (await send('GET', '/registrations/mine/', undefined, attendee.auth)).json().results as { event: string; status: string }[];
+    const mine = (await send('GET', '/registrations/mine/', undefined, attendee.auth)).json().results as {
+      event: string;
+      status: string;
+    }[];
     expect(mine.find((r) => r.event === event.id)).toMatchObject({ status: 'registered' });
   });
 
@@ -54,7 +57,13 @@ describe('unpublishing with is_active', () => {
 
   it('PUT takes is_active too; only the organizer or staff may change it', async () => {
     const event = await createEvent(ctx.app, owner);
-    const body = { title: event.title, location: event.location, date_time: event.dateTime.toISOString(), capacity: event.capacity, is_active: false };
+    const body = {
+      title: event.title,
+      location: event.location,
+      date_time: event.dateTime.toISOString(),
+      capacity: event.capacity,
+      is_active: false,
+    };
     expect((await send('PUT', `/events/${event.id}/edit/`, body, stranger.auth)).statusCode).toBe(403);
     const res = await send('PUT', `/events/${event.id}/edit/`, body, staff.auth);
     expect(res.statusCode).toBe(200);

@@ -332,7 +332,13 @@ describe('GET /events/<id>/calendar.ics', () => {
     expect(lines[0]).toBe('BEGIN:VCALENDAR');
     expect(lines).toContain('VERSION:2.0');
     expect(lines).toContain(`UID:${event.id}@event-ticketing-api`);
-    expect(lines).toContain(`DTSTAMP:${ctx.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}`);
+    expect(lines).toContain(
+      `DTSTAMP:${ctx.clock
+        .now()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '')}`,
+    );
     expect(lines).toContain('DTSTART:20300601T093000Z');
     expect(lines).toContain('DTEND:20300601T120000Z');
     expect(lines).toContain(`SUMMARY:${title.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,')}`);

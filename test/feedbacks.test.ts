@@ -1,5 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appWithOrganizer, authHeader, createEvent, createStaff, createUser, insertRegistrationRow, readEvent, type EventRow, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  authHeader,
+  createEvent,
+  createStaff,
+  createUser,
+  insertRegistrationRow,
+  readEvent,
+  type EventRow,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 
@@ -212,13 +222,28 @@ describe('editing and deleting feedback', () => {
       headers: attendee.auth,
     });
     expect(patch.json()).toMatchObject({ rating: 5, comment: 'Actually good' });
-    const patchRating = await ctx.app.inject({ method: 'PATCH', url: `/feedbacks/${feedback.id}/`, payload: { rating: 3 }, headers: attendee.auth });
+    const patchRating = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/feedbacks/${feedback.id}/`,
+      payload: { rating: 3 },
+      headers: attendee.auth,
+    });
     expect(patchRating.json()).toMatchObject({ rating: 3, comment: 'Actually good' });
     expect(await ratingOf(event.id)).toEqual({ sum: 3, count: 1 });
 
-    const missingRating = await ctx.app.inject({ method: 'PUT', url: `/feedbacks/${feedback.id}/`, payload: { comment: 'x' }, headers: attendee.auth });
+    const missingRating = await ctx.app.inject({
+      method: 'PUT',
+      url: `/feedbacks/${feedback.id}/`,
+      payload: { comment: 'x' },
+      headers: attendee.auth,
+    });
     expect(missingRating.json()).toEqual({ rating: ['This field is required.'] });
-    const badRating = await ctx.app.inject({ method: 'PATCH', url: `/feedbacks/${feedback.id}/`, payload: { rating: 9 }, headers: attendee.auth });
+    const badRating = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/feedbacks/${feedback.id}/`,
+      payload: { rating: 9 },
+      headers: attendee.auth,
+    });
     expect(badRating.statusCode).toBe(400);
   });
 

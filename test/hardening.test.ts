@@ -2,7 +2,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.js';
-import { DEFAULT_PASSWORD, authHeader, createEvent, createOrganizer, createStaff, createUser, insertManyUsers, readEvent } from './helpers/factories.js';
+import {
+  DEFAULT_PASSWORD,
+  authHeader,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  insertManyUsers,
+  readEvent,
+} from './helpers/factories.js';
 import { listenOnce, openSse } from './helpers/sse.js';
 
 // Each case here is a defect the red team found (contract/hardening issue): the input that reached a 500 or
@@ -18,7 +27,12 @@ describe('numeric strings that coerce to ±Infinity', () => {
 
   it.each(infinite)('quantity %s is a 400 on quantity, not a 500', async (quantity) => {
     const event = await createEvent(ctx.app, organizer);
-    const res = await ctx.app.inject({ method: 'POST', url: '/registrations/', headers: user.auth, payload: { event: event.id, quantity } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/registrations/',
+      headers: user.auth,
+      payload: { event: event.id, quantity },
+    });
     expect(res.statusCode).toBe(400);
     expect(Object.keys(res.json())).toEqual(['quantity']);
   });
@@ -95,14 +109,17 @@ describe('date-times the validator accepted but nothing could store', () => {
       payload: { title: 'Dates', location: 'Here', date_time, capacity: 5 },
     });
 
-  it.each(['2030-06-30T23:59:60Z', '2030-06-01T10:00:00+01', '9999-12-31T23:59:59-23:59', '2030-02-30T10:00:00Z', '2030-06-01T10:00:00+24:00'])(
-    'date_time %s is a 400 on date_time',
-    async (value) => {
-      const res = await create(value);
-      expect(res.statusCode).toBe(400);
-      expect(Object.keys(res.json())).toEqual(['date_time']);
-    },
-  );
+  it.each([
+    '2030-06-30T23:59:60Z',
+    '2030-06-01T10:00:00+01',
+    '9999-12-31T23:59:59-23:59',
+    '2030-02-30T10:00:00Z',
+    '2030-06-01T10:00:00+24:00',
+  ])('date_time %s is a 400 on date_time', async (value) => {
+    const res = await create(value);
+    expect(res.statusCode).toBe(400);
+    expect(Object.keys(res.json())).toEqual(['date_time']);
+  });
 
   it('still accepts offsets with minutes, fractions and lower-case separators', async () => {
     const res = await create('2030-06-01t10:00:00.123456+05:30');
@@ -143,8 +160,18 @@ describe('the notification stream', () => {
     const { port } = ctx.app.server.address() as AddressInfo;
     expect(base).toContain(String(port));
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port, method: 'HEAD', path: '/notifications/stream/', headers: user.auth, timeout: 5_000 });
-      request.on('response', resolve).on('error', reject).on('timeout', () => reject(new Error('HEAD never answered')));
+      const request = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'HEAD',
+        path: '/notifications/stream/',
+        headers: user.auth,
+        timeout: 5_000,
+      });
+      request
+        .on('response', resolve)
+        .on('error', reject)
+        .on('timeout', () => reject(new Error('HEAD never answered')));
       request.end();
     });
     expect(res.statusCode).toBe(200);
@@ -154,7 +181,10 @@ describe('the notification stream', () => {
   it('keeps a stream whose Last-Event-ID lies past the year 9999 open, serving live notifications', async () => {
     const base = await listenOnce(ctx.app);
     const someone = await createUser(ctx.app);
-    const stream = await openSse(`${base}/notifications/stream/`, { ...someone.auth, 'last-event-id': `999999999999999-${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}` });
+    const stream = await openSse(`${base}/notifications/stream/`, {
+      ...someone.auth,
+      'last-event-id': `999999999999999-${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`,
+    });
     try {
       expect(stream.status).toBe(200);
       await stream.waitForComment('connected');
@@ -205,7 +235,11 @@ describe('links in responses never come from an untrusted Host header', () => {
 
   it('PUBLIC_URL, when set, is the only base; the public cache never serves a page with a forged host in it', async () => {
     const cached = await buildTestApp({ env: { PUBLIC_CACHE_SECONDS: '60' }, database: ctx.database, clock: ctx.clock });
-    const configured = await buildTestApp({ env: { PUBLIC_URL: 'https://tickets.example.org/api/' }, database: ctx.database, clock: ctx.clock });
+    const configured = await buildTestApp({
+      env: { PUBLIC_URL: 'https://tickets.example.org/api/' },
+      database: ctx.database,
+      clock: ctx.clock,
+    });
     try {
       await createEvent(ctx.app, organizer);
       await createEvent(ctx.app, organizer);
@@ -242,12 +276,18 @@ describe('the public cache never answers a page older than its lifetime plus a s
 
 describe('the login throttle', () => {
   it('counts failures of a very long email (was lost: the key overflowed its column)', async () => {
-    const throttled = await buildTestApp({ env: { RATE_LIMITS: 'on', LOGIN_FAILURES_PER_ACCOUNT: '3', LOGIN_FAILURES_PER_IP: '1000' }, database: ctx.database, clock: ctx.clock });
+    const throttled = await buildTestApp({
+      env: { RATE_LIMITS: 'on', LOGIN_FAILURES_PER_ACCOUNT: '3', LOGIN_FAILURES_PER_IP: '1000' },
+      database: ctx.database,
+      clock: ctx.clock,
+    });
     try {
       const email = `${'a'.repeat(240)}@example.com`;
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
-        statuses.push((await throttled.app.inject({ method: 'POST', url: '/auth/login/', payload: { email, password: 'wrong-password' } })).statusCode);
+        statuses.push(
+          (await throttled.app.inject({ method: 'POST', url: '/auth/login/', payload: { email, password: 'wrong-password' } })).statusCode,
+        );
       }
       expect(statuses).toEqual([401, 401, 401, 429, 429]);
     } finally {
@@ -256,11 +296,20 @@ describe('the login throttle', () => {
   });
 
   it('counts logins by email and by username as one account', async () => {
-    const throttled = await buildTestApp({ env: { RATE_LIMITS: 'on', LOGIN_FAILURES_PER_ACCOUNT: '4', LOGIN_FAILURES_PER_IP: '1000' }, database: ctx.database, clock: ctx.clock });
+    const throttled = await buildTestApp({
+      env: { RATE_LIMITS: 'on', LOGIN_FAILURES_PER_ACCOUNT: '4', LOGIN_FAILURES_PER_IP: '1000' },
+      database: ctx.database,
+      clock: ctx.clock,
+    });
     try {
       const victim = await createUser(ctx.app);
       const attempt = (payload: Record<string, string>) => throttled.app.inject({ method: 'POST', url: '/auth/login/', payload });
-      const ways: Record<string, string>[] = [{ email: victim.email }, { username: victim.username }, { email: victim.email.toUpperCase() }, { username: victim.username }];
+      const ways: Record<string, string>[] = [
+        { email: victim.email },
+        { username: victim.username },
+        { email: victim.email.toUpperCase() },
+        { username: victim.username },
+      ];
       for (const payload of ways) {
         expect((await attempt({ ...payload, password: 'wrong-password' })).statusCode).toBe(401);
       }

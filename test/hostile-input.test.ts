@@ -70,9 +70,19 @@ const calendarEdge = fc.oneof(
     '2030-06-01T10:00:00+24:00',
   ),
   fc
-    .tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 61 }))
-    .map(([y, m, d, sec]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T23:59:${String(sec).padStart(2, '0')}Z`),
-  fc.tuple(fc.integer({ min: -30, max: 30 }), fc.integer({ min: 0, max: 99 })).map(([h, min]) => `2030-06-01T10:00:00${h < 0 ? '-' : '+'}${String(Math.abs(h)).padStart(2, '0')}:${String(min).padStart(2, '0')}`),
+    .tuple(
+      fc.integer({ min: 0, max: 99_999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 61 }),
+    )
+    .map(
+      ([y, m, d, sec]) =>
+        `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T23:59:${String(sec).padStart(2, '0')}Z`,
+    ),
+  fc
+    .tuple(fc.integer({ min: -30, max: 30 }), fc.integer({ min: 0, max: 99 }))
+    .map(([h, min]) => `2030-06-01T10:00:00${h < 0 ? '-' : '+'}${String(Math.abs(h)).padStart(2, '0')}:${String(min).padStart(2, '0')}`),
 );
 /** Arrays nested deep enough to overflow recursive code, as a JSON text to splice into a body. */
 const deepJson = fc.integer({ min: 20, max: 60_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`);
@@ -145,7 +155,11 @@ function fromSchema(schema: JsonSchema | undefined): fc.Arbitrary<unknown> {
     case 'boolean':
       return fc.boolean();
     case 'string':
-      if (schema.format === 'uuid') return fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.constantFrom(...knownIds), fc.uuid()) }, { weight: 1, arbitrary: uuidSpelling });
+      if (schema.format === 'uuid')
+        return fc.oneof(
+          { weight: 3, arbitrary: fc.oneof(fc.constantFrom(...knownIds), fc.uuid()) },
+          { weight: 1, arbitrary: uuidSpelling },
+        );
       if (schema.format === 'date-time') return fc.oneof({ weight: 3, arbitrary: isoDate }, { weight: 1, arbitrary: calendarEdge });
       if (schema.format === 'date') return isoDate.map((d) => d.slice(0, 10));
       if (schema.format === 'email') return fc.emailAddress();
@@ -165,7 +179,9 @@ function objectFromSchema(schema: JsonSchema): fc.Arbitrary<Record<string, unkno
     Object.fromEntries(fields.map(([name, field]) => [name, fc.oneof({ weight: 3, arbitrary: fromSchema(field) }, hostileValue)])),
     { requiredKeys: [] },
   );
-  const extra = fc.dictionary(fc.constantFrom('id', 'user', 'organizer', 'is_staff', 'registered_count', 'x'), hostileValue, { maxKeys: 2 });
+  const extra = fc.dictionary(fc.constantFrom('id', 'user', 'organizer', 'is_staff', 'registered_count', 'x'), hostileValue, {
+    maxKeys: 2,
+  });
   return fc.tuple(record, extra).map(([r, e]) => ({ ...e, ...r }));
 }
 
@@ -218,9 +234,7 @@ function queryFor(op: Operation): fc.Arbitrary<string> {
 const pathJunk = junkString.filter((value) => !/^\.{1,2}$/.test(value));
 
 function pathValuesFor(op: Operation): fc.Arbitrary<Record<string, string>> {
-  return fc.record(
-    Object.fromEntries(op.pathParams.map((name) => [name, fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), pathJunk)])),
-  );
+  return fc.record(Object.fromEntries(op.pathParams.map((name) => [name, fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), pathJunk)])));
 }
 
 // A live stream never ends, so it cannot be fuzzed request by request; its own tests cover it.
@@ -248,7 +262,10 @@ describe('hostile input never causes a 5xx or an undeclared response', () => {
         queryFor(op),
         hasBody ? bodyFor(op) : fc.constant(undefined),
         fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain'),
-        fc.option(fc.string({ minLength: 1, maxLength: 20 }).filter((key) => /^[\x21-\x7e]+$/.test(key)), { nil: undefined }),
+        fc.option(
+          fc.string({ minLength: 1, maxLength: 20 }).filter((key) => /^[\x21-\x7e]+$/.test(key)),
+          { nil: undefined },
+        ),
         async (actor, pathValues, query, body, contentType, idempotencyKey) => {
           const res = await ctx.app.inject({
             method: op.method,
@@ -348,7 +365,7 @@ describe('NUL characters, which PostgreSQL text cannot store', () => {
   const stringFields = operations.flatMap((op) => [
     ...Object.keys(op.query).map((field) => ({ op, field, where: 'query' as const })),
     ...Object.entries(op.body?.properties ?? {})
-      .filter(([, schema]) => (schema).type === 'string')
+      .filter(([, schema]) => schema.type === 'string')
       .map(([field]) => ({ op, field, where: 'body' as const })),
   ]);
   it('finds string fields to try', () => expect(stringFields.length).toBeGreaterThan(20));

@@ -75,9 +75,7 @@ describe('Idempotency-Key on POST /registrations/', () => {
   it('lets concurrent duplicates wait for the first and replay its answer', async () => {
     const event = await createEvent(ctx.app, ctx.organizer, { capacity: 50 });
     const user = await createUser(ctx.app);
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () => registerFor(ctx.app, user, event.id, 3, key('burst'))),
-    );
+    const responses = await Promise.all(Array.from({ length: 8 }, () => registerFor(ctx.app, user, event.id, 3, key('burst'))));
     expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
     expect(new Set(responses.map((r) => r.json().id)).size).toBe(1);
     expect(responses.filter((r) => r.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);

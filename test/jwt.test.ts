@@ -46,10 +46,13 @@ describe('access tokens the API must refuse with 401', () => {
   const secret = () => ctx.config.jwtSecret;
   const cases: [string, () => string][] = [
     ['alg none, no signature', () => forge({ alg: 'none', typ: 'JWT' }, accessClaims())],
-    ['alg none with the real signature kept', () => {
-      const real = forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), secret());
-      return `${b64({ alg: 'none', typ: 'JWT' })}.${real.split('.').slice(1).join('.')}`;
-    }],
+    [
+      'alg none with the real signature kept',
+      () => {
+        const real = forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), secret());
+        return `${b64({ alg: 'none', typ: 'JWT' })}.${real.split('.').slice(1).join('.')}`;
+      },
+    ],
     ['alg "None" spelled differently', () => forge({ alg: 'None', typ: 'JWT' }, accessClaims())],
     ['signed with another key', () => forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), 'not-the-server-secret-0123456789abcdef')],
     ['right key but HS512 (only HS256 is accepted)', () => forge({ alg: 'HS512', typ: 'JWT' }, accessClaims(), secret(), 'sha512')],
@@ -61,10 +64,13 @@ describe('access tokens the API must refuse with 401', () => {
     ['no type claim', () => forge({ alg: 'HS256', typ: 'JWT' }, { ...accessClaims(), type: undefined }, secret())],
     ['a subject that is not a uuid', () => forge({ alg: 'HS256', typ: 'JWT' }, accessClaims({ sub: "admin' OR 1=1" }), secret())],
     ['a subject of no user', () => forge({ alg: 'HS256', typ: 'JWT' }, accessClaims({ sub: randomUUID() }), secret())],
-    ['payload edited after signing', () => {
-      const [head, , signature] = forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), secret()).split('.');
-      return `${head}.${b64(accessClaims({ sub: randomUUID() }))}.${signature}`;
-    }],
+    [
+      'payload edited after signing',
+      () => {
+        const [head, , signature] = forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), secret()).split('.');
+        return `${head}.${b64(accessClaims({ sub: randomUUID() }))}.${signature}`;
+      },
+    ],
     ['two segments only', () => forge({ alg: 'HS256', typ: 'JWT' }, accessClaims(), secret()).split('.').slice(0, 2).join('.')],
     ['garbage', () => 'not.a.jwt'],
   ];
@@ -98,7 +104,11 @@ describe('refresh tokens the API must refuse with 401', () => {
 describe('tokens of users who are gone', () => {
   it('refuses the access and refresh tokens of a deleted user', async () => {
     const doomed = await createUser(ctx.app);
-    const login = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: doomed.email, password: DEFAULT_PASSWORD } });
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login/',
+      payload: { email: doomed.email, password: DEFAULT_PASSWORD },
+    });
     const { access, refresh } = login.json<{ access: string; refresh: string }>();
     expect((await me(access)).statusCode).toBe(200);
     await ctx.app.db.delete(users).where(eq(users.id, doomed.id));
@@ -109,7 +119,11 @@ describe('tokens of users who are gone', () => {
 
   it('refuses the access and refresh tokens of a deactivated user', async () => {
     const inactive = await createUser(ctx.app);
-    const login = await ctx.app.inject({ method: 'POST', url: '/auth/login/', payload: { email: inactive.email, password: DEFAULT_PASSWORD } });
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login/',
+      payload: { email: inactive.email, password: DEFAULT_PASSWORD },
+    });
     const { access, refresh } = login.json<{ access: string; refresh: string }>();
     await ctx.app.db.update(users).set({ isActive: false }).where(eq(users.id, inactive.id));
     expect401(await me(access));

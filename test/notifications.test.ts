@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { registrations, users } from '../src/db/schema.js';
 import { notify, notifyEventCancelled, notifyEventChanged } from '../src/modules/notifications/notifications.service.js';
-import { appWithOrganizer, authHeader, createEvent, createUser, insertRegistrationRow, notificationsOf, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  authHeader,
+  createEvent,
+  createUser,
+  insertRegistrationRow,
+  notificationsOf,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 
@@ -16,7 +24,11 @@ async function seed(user: TestUser) {
     rows.push(...(await notify(ctx.app.db, { userId: user.id, eventId: event.id, kind: 'registered', message }, ctx.clock.now())));
   }
   const stranger = await createUser(ctx.app);
-  const [foreign] = await notify(ctx.app.db, { userId: stranger.id, eventId: null, kind: 'promoted', message: 'not yours' }, ctx.clock.now());
+  const [foreign] = await notify(
+    ctx.app.db,
+    { userId: stranger.id, eventId: null, kind: 'promoted', message: 'not yours' },
+    ctx.clock.now(),
+  );
   return { event, rows, stranger, foreign: foreign! };
 }
 
@@ -62,17 +74,25 @@ describe('GET /notifications/', () => {
 });
 
 describe('reading state and deletion', () => {
-  it('counts unread and marks one as read (200 with the notification); another user\'s id is 404', async () => {
+  it("counts unread and marks one as read (200 with the notification); another user's id is 404", async () => {
     const user = await createUser(ctx.app);
     const { rows, stranger, foreign } = await seed(user);
     expect((await get('/notifications/unread-count/', user)).json()).toEqual({ unread_count: 3 });
 
-    const res = await ctx.app.inject({ method: 'PATCH', url: `/notifications/${rows[1]!.id}/mark-as-read/`, headers: authHeader(ctx.app, user.id) });
+    const res = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/notifications/${rows[1]!.id}/mark-as-read/`,
+      headers: authHeader(ctx.app, user.id),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: rows[1]!.id, is_read: true, message: 'second' });
     expect((await get('/notifications/unread-count/', user)).json()).toEqual({ unread_count: 2 });
 
-    const again = await ctx.app.inject({ method: 'PATCH', url: `/notifications/${rows[1]!.id}/mark-as-read/`, headers: authHeader(ctx.app, user.id) });
+    const again = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/notifications/${rows[1]!.id}/mark-as-read/`,
+      headers: authHeader(ctx.app, user.id),
+    });
     expect(again.statusCode).toBe(200);
 
     for (const url of [
@@ -86,7 +106,7 @@ describe('reading state and deletion', () => {
     expect((await get('/notifications/unread-count/', stranger)).json()).toEqual({ unread_count: 1 });
   });
 
-  it('marks all of yours as read and nobody else\'s', async () => {
+  it("marks all of yours as read and nobody else's", async () => {
     const user = await createUser(ctx.app);
     const { stranger } = await seed(user);
     const res = await ctx.app.inject({ method: 'POST', url: '/notifications/mark-all-as-read/', headers: authHeader(ctx.app, user.id) });
@@ -98,13 +118,17 @@ describe('reading state and deletion', () => {
     expect(twice.json()).toEqual({ updated: 0 });
   });
 
-  it('deletes your own; another user\'s is 404 and stays', async () => {
+  it("deletes your own; another user's is 404 and stays", async () => {
     const user = await createUser(ctx.app);
     const { rows, stranger, foreign } = await seed(user);
     const del = await ctx.app.inject({ method: 'DELETE', url: `/notifications/${rows[0]!.id}/`, headers: authHeader(ctx.app, user.id) });
     expect(del.statusCode).toBe(204);
     expect((await get('/notifications/', user)).json().count).toBe(2);
-    const foreignDel = await ctx.app.inject({ method: 'DELETE', url: `/notifications/${foreign.id}/`, headers: authHeader(ctx.app, user.id) });
+    const foreignDel = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/notifications/${foreign.id}/`,
+      headers: authHeader(ctx.app, user.id),
+    });
     expect(foreignDel.statusCode).toBe(404);
     expect((await get('/notifications/', stranger)).json().count).toBe(1);
     const gone = await ctx.app.inject({ method: 'DELETE', url: `/notifications/${rows[0]!.id}/`, headers: authHeader(ctx.app, user.id) });
@@ -113,7 +137,7 @@ describe('reading state and deletion', () => {
 });
 
 describe('automatic notifications', () => {
-  it('notify() belongs to the caller\'s transaction: a rollback leaves nothing', async () => {
+  it("notify() belongs to the caller's transaction: a rollback leaves nothing", async () => {
     const user = await createUser(ctx.app);
     await expect(
       ctx.app.db.transaction(async (tx) => {

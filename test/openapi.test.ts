@@ -14,8 +14,7 @@ beforeAll(async () => {
   doc = (await buildOpenApiDocument()) as Document;
 });
 
-const operations = () =>
-  listOperations(doc).map((op) => ({ ...op, spec: doc.paths[op.path]![op.method.toLowerCase()]! }));
+const operations = () => listOperations(doc).map((op) => ({ ...op, spec: doc.paths[op.path]![op.method.toLowerCase()]! }));
 
 describe('the OpenAPI document, as client generators and linters expect it', () => {
   it('names every operation with a unique camelCase operationId', () => {

@@ -61,7 +61,7 @@ describe('registerOrders (one batch, one transaction)', () => {
     await insertRegistration(ctx.app.db, { userId: b.id, eventId: event.id, quantity: 1, status: 'waitlisted' });
     const outcomes = await runBatch(event.id, [order(c, 1, 1), order(b, 1, 2), order(d, 1, 3), order(a, 1, 4)]);
     expect(outcomes.map(errorCode)).toEqual([null, 'already_registered', null, 'already_registered']);
-    expect((outcomes[1]!.ok ? null : (outcomes[1]!.error as ApiError).detail)).toMatch(/waiting list/);
+    expect(outcomes[1]!.ok ? null : (outcomes[1]!.error as ApiError).detail).toMatch(/waiting list/);
     expect(outcomes.map((o) => (o.ok ? o.value.waitlistPosition : null))).toEqual([2, null, 3, null]);
   });
 
@@ -74,11 +74,16 @@ describe('registerOrders (one batch, one transaction)', () => {
       claimed++;
       return [order(a, 1, 1), order(b, 1, 2), order(c, 1, 3)];
     };
-    await expect(ctx.app.db.transaction((tx) => registerOrders(tx, event.id, claim, { readHolders: false }))).rejects.toBeInstanceOf(StaleHolders);
+    await expect(ctx.app.db.transaction((tx) => registerOrders(tx, event.id, claim, { readHolders: false }))).rejects.toBeInstanceOf(
+      StaleHolders,
+    );
     expect(claimed).toBe(1);
     expect(await ctx.app.db.select().from(registrations).where(eq(registrations.eventId, event.id))).toHaveLength(1);
     expect(await ctx.app.db.select().from(notifications).where(eq(notifications.eventId, event.id))).toHaveLength(0);
-    expect((await ctx.app.db.select().from(events).where(eq(events.id, event.id)))[0]).toMatchObject({ registeredCount: 1, waitlistCount: 0 });
+    expect((await ctx.app.db.select().from(events).where(eq(events.id, event.id)))[0]).toMatchObject({
+      registeredCount: 1,
+      waitlistCount: 0,
+    });
     // Run again reading the holders, as the batcher does: a is refused and b, not c, gets the last seat.
     const outcomes = await ctx.app.db.transaction((tx) => registerOrders(tx, event.id, claim, { readHolders: true }));
     expect(outcomes.map(errorCode)).toEqual(['already_registered', null, null]);
@@ -143,8 +148,18 @@ describe('a second order from the same user racing in from another process', () 
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // This batch reads the holders, then waits for the lock while a's first order commits.
-    const mine = ctx.app.inject({ method: 'POST', url: '/registrations/', headers: authHeader(ctx.app, a.id), payload: { event: event.id, quantity: 2 } });
-    const next = ctx.app.inject({ method: 'POST', url: '/registrations/', headers: authHeader(ctx.app, b.id), payload: { event: event.id, quantity: 2 } });
+    const mine = ctx.app.inject({
+      method: 'POST',
+      url: '/registrations/',
+      headers: authHeader(ctx.app, a.id),
+      payload: { event: event.id, quantity: 2 },
+    });
+    const next = ctx.app.inject({
+      method: 'POST',
+      url: '/registrations/',
+      headers: authHeader(ctx.app, b.id),
+      payload: { event: event.id, quantity: 2 },
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     release();
     expect((await other).map(errorCode)).toEqual([null]);

@@ -126,7 +126,10 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
       })),
     );
     const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s !== 201), JSON.stringify(answers.find((a) => a.status !== 201))).toEqual([]);
+    expect(
+      statuses.filter((s) => s !== 201),
+      JSON.stringify(answers.find((a) => a.status !== 201)),
+    ).toEqual([]);
 
     const { registered, waitlisted, seats } = await checkSeatInvariants(event.id);
     expect(seats).toBe(CAPACITY);
@@ -152,7 +155,10 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
       .select()
       .from(registrations)
       .where(and(eq(registrations.eventId, eventId), ne(registrations.status, 'cancelled')));
-    const victims = [...regs.filter((r) => r.status === 'registered').slice(0, 4), ...regs.filter((r) => r.status === 'waitlisted').slice(0, 4)];
+    const victims = [
+      ...regs.filter((r) => r.status === 'registered').slice(0, 4),
+      ...regs.filter((r) => r.status === 'waitlisted').slice(0, 4),
+    ];
     const calls: Call[] = victims.flatMap((r) => {
       const call: Call = { method: 'POST', url: `/registrations/${r.id}/cancel/`, userId: r.userId };
       return [call, call]; // each cancellation sent twice, to different processes
@@ -202,9 +208,9 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
   it('admits a ticket once when it is scanned at two doors at the same moment', async () => {
     const event = await createEvent(ctx.app, organizer, { capacity: 5, dateTime: new Date(Date.now() + 24 * 3600 * 1000) });
     const [person] = await insertManyUsers(ctx.app, 1);
-    const { answers: [reg] } = await race([
-      { method: 'POST', url: '/registrations/', userId: person!.id, body: { event: event.id, quantity: 1 } },
-    ]);
+    const {
+      answers: [reg],
+    } = await race([{ method: 'POST', url: '/registrations/', userId: person!.id, body: { event: event.id, quantity: 1 } }]);
     const code = reg!.json.ticket_instances[0].code;
     const scan: Call = { method: 'POST', url: '/tickets/check-in/', userId: organizer.id, body: { code } };
     const { answers } = await race(Array(6).fill(scan));
@@ -219,8 +225,6 @@ describe(`concurrent registrations (${onPostgres ? 'PostgreSQL, 2 processes' : '
 describe('the events table', () => {
   it('refuses an oversold count even if a bug tried one (CHECK constraint)', async () => {
     const event = await createEvent(ctx.app, organizer, { capacity: 2 });
-    await expect(
-      ctx.app.db.update(events).set({ registeredCount: 3 }).where(eq(events.id, event.id)),
-    ).rejects.toThrow();
+    await expect(ctx.app.db.update(events).set({ registeredCount: 3 }).where(eq(events.id, event.id))).rejects.toThrow();
   });
 });

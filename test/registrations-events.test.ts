@@ -2,7 +2,14 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { notifications } from '../src/db/schema.js';
-import { appWithOrganizer, authHeader, createEvent, readEvent, registerInTurn as registerInOrder, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  authHeader,
+  createEvent,
+  readEvent,
+  registerInTurn as registerInOrder,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

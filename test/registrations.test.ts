@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { events, notifications, registrations, tickets } from '../src/db/schema.js';
 import { cancelAllForEvent, exportForEvent, promoteWaitlist } from '../src/modules/registrations/registrations.service.js';
 import { buildTestApp } from './helpers/app.js';
-import { appWithOrganizer, authHeader, createEvent, createOrganizer, createStaff, createUser, readEvent, registerFor, registerInTurn as registerInOrder, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  authHeader,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  readEvent,
+  registerFor,
+  registerInTurn as registerInOrder,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 
@@ -204,8 +215,7 @@ describe('cancelling and the waiting list', () => {
 
     expect((await cancel(a!.id, a!.user)).statusCode).toBe(200);
     // 2 free: b (3) does not fit, c (1) does, d (2) no longer does.
-    const statuses = async () =>
-      Promise.all([b, c, d].map(async (r) => (await get(`/registrations/${r!.id}/`, r!.user)).json()));
+    const statuses = async () => Promise.all([b, c, d].map(async (r) => (await get(`/registrations/${r!.id}/`, r!.user)).json()));
     let now = await statuses();
     expect(now.map((r) => [r.status, r.waitlist_position])).toEqual([
       ['waitlisted', 1],
@@ -248,9 +258,7 @@ describe('cancelling and the waiting list', () => {
 
     const byOrganizer = await cancel(b!.id, ctx.organizer);
     expect(byOrganizer.statusCode).toBe(200);
-    expect((await notificationsOf(b!.user.id)).map((n) => n.message)).toContainEqual(
-      expect.stringContaining('cancelled by the organizer'),
-    );
+    expect((await notificationsOf(b!.user.id)).map((n) => n.message)).toContainEqual(expect.stringContaining('cancelled by the organizer'));
     const staff = await createStaff(ctx.app);
     ctx.clock.advance(48 * HOUR);
     const late = await cancel(c!.id, staff);
@@ -266,7 +274,11 @@ describe('reading registrations', () => {
   it('GET /registrations/mine/ lists only my own, newest first, with filters and the event embedded', async () => {
     const me = await createUser(ctx.app);
     const someoneElse = await createUser(ctx.app);
-    const soon = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR) });
+    const soon = await createEvent(ctx.app, ctx.organizer, {
+      capacity: 1,
+      title: 'Soon',
+      dateTime: new Date(ctx.clock.now().getTime() + 2 * HOUR),
+    });
     const later = await createEvent(ctx.app, ctx.organizer, { capacity: 5, title: 'Later' });
     const full = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Full' });
     expect((await registerFor(ctx.app, someoneElse, full.id)).statusCode).toBe(201);

@@ -6,7 +6,16 @@ import { MAX_JOB_ATTEMPTS } from '../src/modules/jobs/jobs.service.js';
 import { JobPoller, runDueJobs } from '../src/scheduled-jobs.js';
 import { scheduleDueNotifications } from '../src/modules/notifications/reminders.service.js';
 import { onPostgres } from './helpers/database.js';
-import { appWithOrganizer, createEvent, createUser, insertRegistrationRow, notificationsOf, setEventTime, type EventRow, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  createEvent,
+  createUser,
+  insertRegistrationRow,
+  notificationsOf,
+  setEventTime,
+  type EventRow,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

@@ -18,7 +18,10 @@ beforeAll(async () => {
   ctx = await buildTestApp();
   withCors = await buildTestApp({ database: ctx.database, env: { CORS_ORIGINS: `${ALLOWED}, https://admin.example.com` } });
   faulty = await buildApp({
-    config: { ...loadConfig({ NODE_ENV: 'production', RATE_LIMITS: 'off', JOB_POLL_SECONDS: '0', LOG_LEVEL: 'silent' }), jwtSecret: 'x'.repeat(40) },
+    config: {
+      ...loadConfig({ NODE_ENV: 'production', RATE_LIMITS: 'off', JOB_POLL_SECONDS: '0', LOG_LEVEL: 'silent' }),
+      jwtSecret: 'x'.repeat(40),
+    },
     database: ctx.database,
   });
   faulty.get('/boom', async () => {
@@ -27,11 +30,7 @@ beforeAll(async () => {
   faulty.get('/boom-typed', async () => {
     throw Object.assign(new TypeError(SECRET_MESSAGE), { statusCode: 500, code: 'ERR_SECRET' });
   });
-  faulty.get(
-    '/bad-shape',
-    { schema: { response: { 200: Type.Object({ id: Type.String() }) } } },
-    async () => ({ nope: SECRET_MESSAGE }),
-  );
+  faulty.get('/bad-shape', { schema: { response: { 200: Type.Object({ id: Type.String() }) } } }, async () => ({ nope: SECRET_MESSAGE }));
   await faulty.ready();
 });
 afterAll(async () => {
@@ -114,7 +113,7 @@ describe('client IP behind a reverse proxy (TRUST_PROXY)', () => {
     app.get('/ip', async (request) => ({ ip: request.ip }));
     try {
       const res = await app.inject({ url: '/ip', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-for': forwardedFor } });
-      return (res.json<{ ip: string }>()).ip;
+      return res.json<{ ip: string }>().ip;
     } finally {
       await app.close();
     }

@@ -105,7 +105,10 @@ describe('SIGTERM under load', { timeout: 120_000 }, () => {
     const exit = await server.exited;
     streaming = false;
     await stream;
-    const tail = server.output().split('\n').filter((line) => !line.includes('"incoming request"') && !line.includes('"request completed"'));
+    const tail = server
+      .output()
+      .split('\n')
+      .filter((line) => !line.includes('"incoming request"') && !line.includes('"request completed"'));
     expect(exit, tail.join('\n')).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(statuses.length).toBeGreaterThan(0);

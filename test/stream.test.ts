@@ -58,7 +58,7 @@ describe('GET /notifications/stream/', () => {
     sse.close();
   });
 
-  it('delivers only after the creating transaction commits, never after a rollback, never other users\' notifications', async () => {
+  it("delivers only after the creating transaction commits, never after a rollback, never other users' notifications", async () => {
     const user = await createUser(ctx.app);
     const other = await createUser(ctx.app);
     const sse = await stream(user);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { appWithOrganizer, authHeader, createEvent, createOrganizer, createStaff, createUser, registerFor, type TestUser } from './helpers/factories.js';
+import {
+  appWithOrganizer,
+  authHeader,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  registerFor,
+  type TestUser,
+} from './helpers/factories.js';
 
 const ctx = appWithOrganizer();
 

@@ -140,7 +140,7 @@ export function wrapPglite(client: PGlite, release?: () => Promise<void>): Datab
 function poolTransaction(pool: pg.Pool): Db['transaction'] {
   // A drizzle handle per connection: building one reads the whole schema, so it is made once and reused.
   const handles = new WeakMap<pg.PoolClient, Db>();
-  return (async (run, config) => {
+  return async (run, config) => {
     const client = await pool.connect();
     let handle = handles.get(client);
     if (!handle) handles.set(client, (handle = drizzlePg(client, { schema }) as unknown as Db));
@@ -162,7 +162,7 @@ function poolTransaction(pool: pg.Pool): Db['transaction'] {
     } finally {
       client.release(broken);
     }
-  });
+  };
 }
 const NO_ERROR = Symbol('no error');
 

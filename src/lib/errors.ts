@@ -33,12 +33,10 @@ export class ValidationError extends Error {
 }
 
 export const notFound = (detail = 'Not found.') => new ApiError(404, detail, 'not_found');
-export const forbidden = (detail = 'You do not have permission to perform this action.') =>
-  new ApiError(403, detail, 'permission_denied');
+export const forbidden = (detail = 'You do not have permission to perform this action.') => new ApiError(403, detail, 'permission_denied');
 export const notAuthenticated = (detail = 'Authentication credentials were not provided.') =>
   new ApiError(401, detail, 'not_authenticated', { 'WWW-Authenticate': 'Bearer realm="api"' });
-export const conflict = (detail: string, code: string, extra: Record<string, unknown> = {}) =>
-  new ApiError(409, detail, code, {}, extra);
+export const conflict = (detail: string, code: string, extra: Record<string, unknown> = {}) => new ApiError(409, detail, code, {}, extra);
 export const badRequest = (detail: string, code: string) => new ApiError(400, detail, code);
 
 /** Postgres error code of a failed query, whether thrown by pg, PGlite, or wrapped by Drizzle. */

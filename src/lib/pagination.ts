@@ -13,7 +13,11 @@ const MAX_PAGE = 2_147_483_647;
 export const PaginationQuery = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'Page number, from 1.' })),
   page_size: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` }),
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE,
+      description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).`,
+    }),
   ),
 };
 

@@ -44,8 +44,7 @@ export const IdempotencyHeaders = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 255,
-      description:
-        'Makes a retry safe: the same key and body within 24 hours replays the first response instead of acting again.',
+      description: 'Makes a retry safe: the same key and body within 24 hours replays the first response instead of acting again.',
     }),
   ),
 });

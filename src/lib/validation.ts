@@ -66,7 +66,13 @@ function rejectNonFiniteNumbers(ajv: Ajv): void {
       if (!valid) return false;
       const path = nonFinitePath(data);
       if (path === undefined) return true;
-      const error: ErrorObject = { instancePath: path, schemaPath: '#', keyword: 'type', params: { type: 'number' }, message: 'must be finite' };
+      const error: ErrorObject = {
+        instancePath: path,
+        schemaPath: '#',
+        keyword: 'type',
+        params: { type: 'number' },
+        message: 'must be finite',
+      };
       checked.errors = [error];
       return false;
     }) as ValidateFunction<T>;

@@ -205,7 +205,7 @@ export default fp(
         if (!schema || schema.hide) return { schema, url };
         const key = `${String(route.method)} ${url}`;
         // A route may name its own operationId; the table covers the others.
-        const operationId = (schema.operationId) ?? operationIds[key];
+        const operationId = schema.operationId ?? operationIds[key];
         if (!operationId) throw new Error(`No operationId for ${key}: add one to src/plugins/openapi.ts`);
         const hooks = hooksOf(route);
         let security = schema.security;

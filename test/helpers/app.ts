@@ -17,7 +17,14 @@ export async function buildTestApp(
   options: { env?: Record<string, string>; database?: TestDatabase; clock?: ManualClock } = {},
 ): Promise<TestContext> {
   const config: Config = {
-    ...loadConfig({ NODE_ENV: 'test', RATE_LIMITS: 'off', JOB_POLL_SECONDS: '0', LIST_COUNT_CACHE_SECONDS: '0', PUBLIC_CACHE_SECONDS: '0', ...options.env }),
+    ...loadConfig({
+      NODE_ENV: 'test',
+      RATE_LIMITS: 'off',
+      JOB_POLL_SECONDS: '0',
+      LIST_COUNT_CACHE_SECONDS: '0',
+      PUBLIC_CACHE_SECONDS: '0',
+      ...options.env,
+    }),
     jwtSecret: 'test-secret-that-is-long-enough-for-hs256-0123456789',
   };
   const database = options.database ?? (await createTestDatabase());

@@ -42,7 +42,10 @@ export function parseHttpFile(text: string): { variables: Map<string, string>; r
       if (!header) throw new Error(`not a header in "${title}": ${lines[i]}`);
       headers.push([header[1]!, header[2]!]);
     }
-    const body = lines.slice(i + 1).join('\n').trim();
+    const body = lines
+      .slice(i + 1)
+      .join('\n')
+      .trim();
     requests.push({ title, name, method: method!, url: url!, headers, ...(body ? { body } : {}) });
   }
   return { variables, requests };
@@ -58,12 +61,7 @@ function jsonPath(value: unknown, path: string): unknown {
   return current;
 }
 
-export function resolveVariables(
-  text: string,
-  variables: Map<string, string>,
-  answers: Map<string, unknown>,
-  now: Date,
-): string {
+export function resolveVariables(text: string, variables: Map<string, string>, answers: Map<string, unknown>, now: Date): string {
   return text.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_match, expression: string) => {
     const datetime = /^\$datetime iso8601(?: (-?\d+) ([dhm]))?$/.exec(expression);
     if (datetime) {

@@ -54,9 +54,7 @@ export function listOperations(doc: OpenApiDocument): Operation[] {
         path,
         name: `${method.toUpperCase()} ${path}`,
         pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
-        query: Object.fromEntries(
-          (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, (p.schema ?? {})]),
-        ),
+        query: Object.fromEntries((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p.schema ?? {}])),
         body: op.requestBody?.content?.['application/json']?.schema,
         statuses: Object.keys(responses),
         responseTypes: [...new Set(Object.values(responses).flatMap((r) => Object.keys(r.content ?? {})))],
@@ -103,7 +101,8 @@ export function responseChecker(doc: OpenApiDocument) {
     const isJson = (contentType ?? '').startsWith('application/json');
     if (declared) {
       const schemas = declared.content ?? {};
-      if (Object.keys(schemas).length === 0) return body === '' ? undefined : `status ${status} declares no body, got ${body.slice(0, 100)}`;
+      if (Object.keys(schemas).length === 0)
+        return body === '' ? undefined : `status ${status} declares no body, got ${body.slice(0, 100)}`;
       if (!isJson) {
         const type = (contentType ?? '').split(';')[0]!;
         return type in schemas ? undefined : `content type ${contentType} not declared for ${status}`;

@@ -2,7 +2,15 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { users } from '../../src/db/schema.js';
 import { expectAccessible, logInThroughForm, newPage, useServerAndBrowser } from '../helpers/browser.js';
-import { authHeader, createEvent, createOrganizer, createStaff, createUser, insertFeedback, insertRegistration } from '../helpers/factories.js';
+import {
+  authHeader,
+  createEvent,
+  createOrganizer,
+  createStaff,
+  createUser,
+  insertFeedback,
+  insertRegistration,
+} from '../helpers/factories.js';
 
 const suite = useServerAndBrowser();
 
@@ -17,7 +25,8 @@ describe('a staff member in the admin pages', () => {
     const organizer = await createOrganizer(app);
     const show = await createEvent(app, organizer, { title: 'Harbour jazz night', dateTime: new Date(Date.now() - DAY) });
     const [kind, rude] = await Promise.all([createUser(app), createUser(app, { email: 'rude@example.com' })]);
-    for (const who of [kind, rude]) await insertRegistration(app.db, { userId: who.id, eventId: show.id, quantity: 1, status: 'registered' });
+    for (const who of [kind, rude])
+      await insertRegistration(app.db, { userId: who.id, eventId: show.id, quantity: 1, status: 'registered' });
     await insertFeedback(app.db, { userId: kind.id, eventId: show.id, rating: 5 });
     await insertFeedback(app.db, { userId: rude.id, eventId: show.id, rating: 1 });
 
@@ -96,7 +105,10 @@ describe('a staff member in the admin pages', () => {
 
     // System: counts, and the integrity checker on demand.
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'System' }).click();
-    await page.getByText('Embedded (PGlite)').or(page.getByText('PostgreSQL', { exact: true })).waitFor();
+    await page
+      .getByText('Embedded (PGlite)')
+      .or(page.getByText('PostgreSQL', { exact: true }))
+      .waitFor();
     await page.getByRole('button', { name: 'Run the integrity check' }).click();
     await page.getByText(/No problem found/).waitFor();
     await expectAccessible(page, 'admin system');
@@ -123,7 +135,10 @@ describe('a staff member in the admin pages', () => {
     // A failing API is a message with a way to try again, never a blank page.
     await page.route('**/admin/system/', (route) => route.abort('connectionrefused'));
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'System' }).click();
-    await page.getByRole('alert').getByText(/could not be reached/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/could not be reached/)
+      .waitFor();
     await page.unroute('**/admin/system/');
     // The browser logs the refused request itself; that one is expected.
     const refused = problems.filter((p) => /ERR_CONNECTION_REFUSED/.test(p));
@@ -140,7 +155,9 @@ describe('a staff member in the admin pages', () => {
       await page.locator('h1').waitFor();
       // On failure, name the elements that are wider than their box.
       const wide = await page.evaluate(() =>
-        [...document.querySelectorAll('main *')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => `${el.tagName}: ${el.textContent?.slice(0, 30)}`),
+        [...document.querySelectorAll('main *')]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => `${el.tagName}: ${el.textContent?.slice(0, 30)}`),
       );
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} ${wide.join(' | ')}`).toBeLessThanOrEqual(360);
     }

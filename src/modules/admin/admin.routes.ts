@@ -128,7 +128,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'adminListEvents',
         summary: "Every organizer's events, cancelled and past ones too (staff only)",
-        description: 'The public list\'s filters; `include_past=true` adds past events, `is_active` picks active or cancelled ones.',
+        description: "The public list's filters; `include_past=true` adds past events, `is_active` picks active or cancelled ones.",
         querystring: AdminEventListQuery,
         response: { 200: Paginated(Event), ...errorResponses(400, 401, 403, 404) },
       },
@@ -166,7 +166,6 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   }
 
-
   app.get(
     '/admin/feedbacks/',
     {
@@ -176,7 +175,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         operationId: 'adminListFeedbacks',
         summary: 'Feedback across events, newest first, for moderation (staff only)',
-        description: 'Delete one with `DELETE /feedbacks/<id>/` (audited when staff delete another user\'s feedback).',
+        description: "Delete one with `DELETE /feedbacks/<id>/` (audited when staff delete another user's feedback).",
         querystring: ModerationQuery,
         response: { 200: Paginated(ModerationFeedback), ...errorResponses(400, 401, 403, 404) },
       },
@@ -184,7 +183,13 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const window = pageWindow(request.query);
       const { event, user, rating } = request.query;
-      const { rows, total } = await listForModeration(app.db, currentUser(request), { eventId: event, userId: user, rating }, window.limit, window.offset);
+      const { rows, total } = await listForModeration(
+        app.db,
+        currentUser(request),
+        { eventId: event, userId: user, rating },
+        window.limit,
+        window.offset,
+      );
       const results = rows.map((r) => ({
         ...toFeedbackResponse(r.feedback),
         event_title: r.eventTitle,

@@ -65,7 +65,13 @@ export const SystemStatus = Type.Object({
   pending_jobs: Type.Object({
     count: Type.Integer(),
     next: Type.Array(
-      Type.Object({ id: Uuid(), kind: Type.String(), run_at: DateTime(), attempts: Type.Integer(), last_error: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Object({
+        id: Uuid(),
+        kind: Type.String(),
+        run_at: DateTime(),
+        attempts: Type.Integer(),
+        last_error: Type.Union([Type.String(), Type.Null()]),
+      }),
       { description: 'The 20 soonest.' },
     ),
   }),

@@ -14,7 +14,11 @@ export function assertStaff(actor: AuthUser): void {
   if (!actor.isStaff) throw forbidden();
 }
 
-export async function userWithCounts(db: Db, actor: AuthUser, id: string): Promise<{ user: UserRow; counts: { registrations: number; events: number; feedbacks: number } }> {
+export async function userWithCounts(
+  db: Db,
+  actor: AuthUser,
+  id: string,
+): Promise<{ user: UserRow; counts: { registrations: number; events: number; feedbacks: number } }> {
   assertStaff(actor);
   const user = await getUser(db, id);
   const [registrations, events, feedbacks] = await Promise.all([

@@ -19,7 +19,12 @@ export interface AuditFilter {
   toExclusive?: Date;
 }
 
-export async function listAuditRows(db: Db, filter: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; total: number }> {
+export async function listAuditRows(
+  db: Db,
+  filter: AuditFilter,
+  limit: number,
+  offset: number,
+): Promise<{ rows: AuditRow[]; total: number }> {
   const conditions: (SQL | undefined)[] = [
     filter.actorId ? eq(auditLog.actorId, filter.actorId) : undefined,
     filter.action ? eq(auditLog.action, filter.action) : undefined,

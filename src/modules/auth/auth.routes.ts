@@ -71,7 +71,13 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const identifier = request.body.email ?? request.body.username;
       if (!identifier) throw ValidationError.field('email', 'This field is required.');
-      return auth.login(app.db, app.tokens, app.loginThrottle, { identifier, password: request.body.password, ip: request.ip }, app.clock.now());
+      return auth.login(
+        app.db,
+        app.tokens,
+        app.loginThrottle,
+        { identifier, password: request.body.password, ip: request.ip },
+        app.clock.now(),
+      );
     },
   );
 
@@ -129,8 +135,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: method === 'PUT' ? ProfileReplaceBody : ProfileUpdateBody,
         response: { 200: User, ...errorResponses(400, 401) },
       },
-      handler: async (request) =>
-        toUserResponse(await users.updateProfile(app.db, currentUser(request).id, request.body, app.clock.now())),
+      handler: async (request) => toUserResponse(await users.updateProfile(app.db, currentUser(request).id, request.body, app.clock.now())),
     });
   }
 

@@ -47,7 +47,12 @@ export async function deleteCategory(db: Db, id: string): Promise<CategoryRow | 
 
 export async function listCategories(db: Db, limit: number, offset: number): Promise<{ rows: CategoryRow[]; total: number }> {
   const [rows, [total]] = await Promise.all([
-    db.select().from(categories).orderBy(asc(sql`lower(${categories.name})`), asc(categories.id)).limit(limit).offset(offset),
+    db
+      .select()
+      .from(categories)
+      .orderBy(asc(sql`lower(${categories.name})`), asc(categories.id))
+      .limit(limit)
+      .offset(offset),
     db.select({ value: count() }).from(categories),
   ]);
   return { rows, total: total!.value };

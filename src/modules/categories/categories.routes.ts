@@ -3,13 +3,7 @@ import { Type } from 'typebox';
 import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
-import {
-  Category,
-  CategoryCreateBody,
-  CategoryListQuery,
-  CategoryReplaceBody,
-  CategoryUpdateBody,
-} from './categories.schemas.js';
+import { Category, CategoryCreateBody, CategoryListQuery, CategoryReplaceBody, CategoryUpdateBody } from './categories.schemas.js';
 import * as categories from './categories.service.js';
 import type { CategoryRow } from './categories.service.js';
 

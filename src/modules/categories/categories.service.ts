@@ -57,12 +57,7 @@ export const listCategories = repo.listCategories;
 export const findCategoryById = repo.findCategoryById;
 export const findCategoryBySlug = repo.findCategoryBySlug;
 
-export async function createCategory(
-  db: Db,
-  actor: AuthUser,
-  input: { name: string; slug?: string },
-  now: Date,
-): Promise<CategoryRow> {
+export async function createCategory(db: Db, actor: AuthUser, input: { name: string; slug?: string }, now: Date): Promise<CategoryRow> {
   assertStaff(actor);
   const name = input.name.trim();
   if (!name) throw ValidationError.field('name', 'This field may not be blank.');
@@ -72,7 +67,12 @@ export async function createCategory(
   try {
     return await db.transaction(async (tx) => {
       const row = await repo.insertCategory(tx, { name, slug, createdAt: now });
-      await recordStaffAction(tx, actor, { action: 'category.create', targetType: 'category', targetId: row.id, before: null, after: auditView(row) }, now);
+      await recordStaffAction(
+        tx,
+        actor,
+        { action: 'category.create', targetType: 'category', targetId: row.id, before: null, after: auditView(row) },
+        now,
+      );
       return row;
     });
   } catch (err) {
@@ -113,6 +113,11 @@ export async function deleteCategory(db: Db, actor: AuthUser, id: string, now: D
   await db.transaction(async (tx) => {
     const row = await repo.deleteCategory(tx, id);
     if (!row) throw notFound();
-    await recordStaffAction(tx, actor, { action: 'category.delete', targetType: 'category', targetId: id, before: auditView(row), after: null }, now);
+    await recordStaffAction(
+      tx,
+      actor,
+      { action: 'category.delete', targetType: 'category', targetId: id, before: auditView(row), after: null },
+      now,
+    );
   });
 }

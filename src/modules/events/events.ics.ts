@@ -3,11 +3,19 @@ import type { EventRow } from './events.repository.js';
 const HOUR_MS = 3600 * 1000;
 
 /** RFC 5545 3.3.5 UTC form: 20300801T090000Z. */
-export const icsDateTime = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+export const icsDateTime = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 /** RFC 5545 3.3.11: backslash, semicolon and comma are escaped, line breaks become \n. */
 export const icsText = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n');
+  value
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\r\n|\r|\n/g, '\\n');
 
 /**
  * RFC 5545 3.1: lines longer than 75 octets are folded by CRLF + one space; folds never split a UTF-8 character.

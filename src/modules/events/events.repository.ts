@@ -10,7 +10,12 @@ export type NewEvent = typeof events.$inferInsert;
 
 // The event detail route's one query: prepared, so neither Drizzle nor PostgreSQL rebuilds it per request.
 const eventById = preparedPerDb((db) =>
-  db.select().from(events).where(eq(events.id, sql.placeholder('id'))).limit(1).prepare('event_by_id'),
+  db
+    .select()
+    .from(events)
+    .where(eq(events.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('event_by_id'),
 );
 
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
@@ -104,7 +109,13 @@ export async function listEvents(
 ): Promise<{ rows: EventRow[]; total: number }> {
   const where = whereClause(filter);
   if (knownTotal !== undefined) {
-    const rows = await db.select().from(events).where(where).orderBy(...orderings[ordering]).limit(limit).offset(offset);
+    const rows = await db
+      .select()
+      .from(events)
+      .where(where)
+      .orderBy(...orderings[ordering])
+      .limit(limit)
+      .offset(offset);
     return { rows, total: knownTotal };
   }
   // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
@@ -120,7 +131,6 @@ export async function listEvents(
   const [total] = offset > 0 ? await db.select({ value: count() }).from(events).where(where) : [{ value: 0 }];
   return { rows: [], total: total!.value };
 }
-
 
 export async function countByOrganizer(db: Db, organizerId: string): Promise<number> {
   const [row] = await db.select({ value: count() }).from(events).where(eq(events.organizerId, organizerId));

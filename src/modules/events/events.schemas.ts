@@ -92,9 +92,7 @@ export const EventListQuery = Type.Object({
   location: Type.Optional(Type.String({ maxLength: 200, description: 'Location contains this (case- and accent-insensitive).' })),
   category: Type.Optional(Type.String({ maxLength: 100, description: 'A category id or slug.' })),
   date_from: Type.Optional(Type.String({ maxLength: 40, description: 'YYYY-MM-DD or ISO 8601 datetime; inclusive.' })),
-  date_to: Type.Optional(
-    Type.String({ maxLength: 40, description: 'YYYY-MM-DD (the whole day, UTC) or ISO 8601 datetime; inclusive.' }),
-  ),
+  date_to: Type.Optional(Type.String({ maxLength: 40, description: 'YYYY-MM-DD (the whole day, UTC) or ISO 8601 datetime; inclusive.' })),
   organizer: Type.Optional(Uuid('Only events of this organizer.')),
   is_selling_out_soon: Type.Optional(Flag('true: only events selling out soon; false: only the others.')),
   has_seats: Type.Optional(Flag('true: only events with tickets remaining; false: only sold-out ones.')),

@@ -197,7 +197,11 @@ export async function setEventPublished(db: Db, actor: AuthUser, id: string, pub
     const event = await lockEventSeats(tx, id);
     if (!event) throw notFound();
     if (event.cancelledAt) {
-      throw new ApiError(409, published ? 'A cancelled event cannot be published again.' : 'A cancelled event cannot be edited.', 'event_cancelled');
+      throw new ApiError(
+        409,
+        published ? 'A cancelled event cannot be published again.' : 'A cancelled event cannot be edited.',
+        'event_cancelled',
+      );
     }
     if (event.isActive === published) return event;
     const updated = await repo.updateEventRow(tx, id, { isActive: published, updatedAt: now });

@@ -73,9 +73,6 @@ export async function renewExpiredKey(
 }
 
 export async function deleteKeysBefore(db: Db, cutoff: Date): Promise<number> {
-  const rows = await db
-    .delete(idempotencyKeys)
-    .where(lt(idempotencyKeys.createdAt, cutoff))
-    .returning({ key: idempotencyKeys.key });
+  const rows = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).returning({ key: idempotencyKeys.key });
   return rows.length;
 }

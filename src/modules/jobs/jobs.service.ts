@@ -36,12 +36,7 @@ export async function scheduleJobs(db: Db, values: Pick<NewJob, 'key' | 'kind' |
  * Claims and handles due jobs one transaction each, until none is due or `limit` ran. A failing handler rolls
  * back its own work; the job is retried later with exponential backoff, and marked failed after MAX_JOB_ATTEMPTS.
  */
-export async function runClaimedJobs(
-  db: Db,
-  now: Date,
-  handlers: Record<string, JobHandler>,
-  limit: number,
-): Promise<JobRunSummary> {
+export async function runClaimedJobs(db: Db, now: Date, handlers: Record<string, JobHandler>, limit: number): Promise<JobRunSummary> {
   const summary: JobRunSummary = { done: 0, dropped: 0, discard: 0, failed: 0 };
   for (let i = 0; i < limit; i++) {
     let claimed: JobRow | undefined;

@@ -21,7 +21,13 @@ export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'ki
 export async function insertAndPublishNotifications(db: Db, values: NotificationWrite[]): Promise<NotificationRow[]> {
   if (values.length === 0) return [];
   const json = JSON.stringify(
-    values.map((v) => ({ user_id: v.userId, event_id: v.eventId ?? null, kind: v.kind, message: v.message, created_at: v.createdAt.toISOString() })),
+    values.map((v) => ({
+      user_id: v.userId,
+      event_id: v.eventId ?? null,
+      kind: v.kind,
+      message: v.message,
+      created_at: v.createdAt.toISOString(),
+    })),
   );
   const [result] = await executeNamed<{ rows: string }>(
     db,
@@ -51,11 +57,7 @@ export async function insertAndPublishNotifications(db: Db, values: Notification
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */
-export async function findRegistrantIds(
-  db: Db,
-  eventId: string,
-  statuses: ('registered' | 'waitlisted')[],
-): Promise<string[]> {
+export async function findRegistrantIds(db: Db, eventId: string, statuses: ('registered' | 'waitlisted')[]): Promise<string[]> {
   const rows = await db
     .selectDistinct({ userId: registrations.userId })
     .from(registrations)
@@ -70,18 +72,9 @@ export async function listForUser(
   limit: number,
   offset: number,
 ): Promise<{ rows: NotificationRow[]; total: number }> {
-  const where = and(
-    eq(notifications.userId, userId),
-    filters.isRead === undefined ? undefined : eq(notifications.isRead, filters.isRead),
-  );
+  const where = and(eq(notifications.userId, userId), filters.isRead === undefined ? undefined : eq(notifications.isRead, filters.isRead));
   const [rows, [total]] = await Promise.all([
-    db
-      .select()
-      .from(notifications)
-      .where(where)
-      .orderBy(desc(notifications.createdAt), desc(notifications.id))
-      .limit(limit)
-      .offset(offset),
+    db.select().from(notifications).where(where).orderBy(desc(notifications.createdAt), desc(notifications.id)).limit(limit).offset(offset),
     db.select({ value: count() }).from(notifications).where(where),
   ]);
   return { rows, total: total!.value };
@@ -123,20 +116,11 @@ export async function deleteForUser(db: Db, userId: string, id: string): Promise
 
 export async function findByIds(db: Db, ids: string[]): Promise<NotificationRow[]> {
   if (ids.length === 0) return [];
-  return db
-    .select()
-    .from(notifications)
-    .where(inArray(notifications.id, ids))
-    .orderBy(asc(notifications.createdAt), asc(notifications.id));
+  return db.select().from(notifications).where(inArray(notifications.id, ids)).orderBy(asc(notifications.createdAt), asc(notifications.id));
 }
 
 /** The user's notifications after a stream position `(created_at, id)`, oldest first. */
-export async function listAfter(
-  db: Db,
-  userId: string,
-  after: { createdAt: Date; id: string },
-  limit: number,
-): Promise<NotificationRow[]> {
+export async function listAfter(db: Db, userId: string, after: { createdAt: Date; id: string }, limit: number): Promise<NotificationRow[]> {
   return db
     .select()
     .from(notifications)
@@ -164,9 +148,6 @@ export async function consumeStreamTicket(db: Db, tokenHash: string, now: Date):
 }
 
 export async function deleteExpiredStreamTickets(db: Db, now: Date): Promise<number> {
-  const rows = await db
-    .delete(streamTickets)
-    .where(lte(streamTickets.expiresAt, now))
-    .returning({ tokenHash: streamTickets.tokenHash });
+  const rows = await db.delete(streamTickets).where(lte(streamTickets.expiresAt, now)).returning({ tokenHash: streamTickets.tokenHash });
   return rows.length;
 }

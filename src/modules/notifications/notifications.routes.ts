@@ -66,7 +66,12 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/notifications/unread-count/',
     {
       preHandler: app.auth.required,
-      schema: { tags, security, summary: 'How many of your notifications are unread', response: { 200: UnreadCount, ...errorResponses(401) } },
+      schema: {
+        tags,
+        security,
+        summary: 'How many of your notifications are unread',
+        response: { 200: UnreadCount, ...errorResponses(401) },
+      },
     },
     async (request) => ({ unread_count: await service.countUnread(app.db, currentUser(request).id) }),
   );

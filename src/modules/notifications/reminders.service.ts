@@ -38,7 +38,7 @@ export const feedbackRequestMessage = (event: Pick<EventRow, 'title'>) =>
 export async function scheduleDueNotifications(db: Db, now: Date, settings: ReminderSettings): Promise<number> {
   const leadMs = settings.reminderLeadSeconds * 1000;
   let added = 0;
-  for (let after: string | undefined; ; ) {
+  for (let after: string | undefined; ;) {
     const due = await repo.findEventsDueForReminder(db, now, leadMs, after, SCAN_BATCH);
     added += await scheduleJobs(
       db,
@@ -53,8 +53,15 @@ export async function scheduleDueNotifications(db: Db, now: Date, settings: Remi
     if (due.length < SCAN_BATCH) break;
     after = due.at(-1)!.id;
   }
-  for (let after: string | undefined; ; ) {
-    const ended = await repo.findEventsDueForFeedbackRequest(db, now, DEFAULT_EVENT_DURATION_MS, FEEDBACK_REQUEST_LOOKBACK_MS, after, SCAN_BATCH);
+  for (let after: string | undefined; ;) {
+    const ended = await repo.findEventsDueForFeedbackRequest(
+      db,
+      now,
+      DEFAULT_EVENT_DURATION_MS,
+      FEEDBACK_REQUEST_LOOKBACK_MS,
+      after,
+      SCAN_BATCH,
+    );
     added += await scheduleJobs(
       db,
       ended.map((event) => ({

@@ -141,14 +141,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const window = pageWindow(request.query);
       const { rows, total } = await service.listForEvent(app.db, actor, request.params.id, filter, window);
-      return reply.send(
-        paginated(
-          request,
-          window,
-          total,
-          rows.map(toEventRegistrationResponse),
-        ),
-      );
+      return reply.send(paginated(request, window, total, rows.map(toEventRegistrationResponse)));
     },
   );
 };

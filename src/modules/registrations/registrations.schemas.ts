@@ -59,8 +59,5 @@ export const MineQuery = Type.Object({
 export const EventRegistrationsQuery = Type.Object({
   ...PaginationQuery,
   status: Type.Optional(RegistrationStatus),
-  format: Type.Optional(
-    Type.Literal('csv', { description: 'csv: the whole list (not paged) as CSV; `Accept: text/csv` does the same.' }),
-  ),
+  format: Type.Optional(Type.Literal('csv', { description: 'csv: the whole list (not paged) as CSV; `Accept: text/csv` does the same.' })),
 });
-

@@ -8,7 +8,12 @@ export type NewUser = typeof users.$inferInsert;
 
 // Every authenticated request reads its user: prepared, so neither Drizzle nor PostgreSQL rebuilds the query.
 const userById = preparedPerDb((db) =>
-  db.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1).prepare('user_by_id'),
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('user_by_id'),
 );
 
 export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
@@ -33,7 +38,11 @@ export async function findUserByLogin(db: Db, identifier: string): Promise<UserR
 
 /** The account with this address (case-insensitive), whatever its username. */
 export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
+    .limit(1);
   return row;
 }
 
@@ -53,9 +62,7 @@ export async function findTakenIdentity(
     .where(and(or(...conditions), exceptUserId ? ne(users.id, exceptUserId) : undefined));
   return {
     emailTaken: rows.some((r) => values.email !== undefined && r.email.toLowerCase() === values.email.toLowerCase()),
-    usernameTaken: rows.some(
-      (r) => values.username !== undefined && r.username.toLowerCase() === values.username.toLowerCase(),
-    ),
+    usernameTaken: rows.some((r) => values.username !== undefined && r.username.toLowerCase() === values.username.toLowerCase()),
   };
 }
 
@@ -100,7 +107,13 @@ export async function searchUsers(db: Db, filter: UserFilter, limit: number, off
   }
   const where = and(...conditions);
   const [rows, [total]] = await Promise.all([
-    db.select().from(users).where(where).orderBy(asc(sql`lower(${users.email})`), asc(users.id)).limit(limit).offset(offset),
+    db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(asc(sql`lower(${users.email})`), asc(users.id))
+      .limit(limit)
+      .offset(offset),
     db.select({ value: count() }).from(users).where(where),
   ]);
   return { rows, total: total!.value };

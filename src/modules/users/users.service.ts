@@ -67,11 +67,7 @@ export async function registerUser(db: Db, input: SignUp, now: Date): Promise<Us
   }
 }
 
-export async function createSuperuser(
-  db: Db,
-  input: { email: string; username: string; password: string },
-  now: Date,
-): Promise<UserRow> {
+export async function createSuperuser(db: Db, input: { email: string; username: string; password: string }, now: Date): Promise<UserRow> {
   await assertIdentityFree(db, input);
   const problems = passwordProblems(input.password, { username: input.username, email: input.email });
   if (problems.length) throw new ValidationError({ password: problems });
