@@ -37,13 +37,16 @@ export async function queueMails(db: Db, mails: MailPayload[], now: Date): Promi
   );
 }
 
-/** Notifications that also go out by mail: every kind does. */
+/** Notifications that also go out by mail: every kind does, when it names an event. */
 export function mailsForNotifications(
   rows: Array<{ userId: string; eventId: string | null; kind: NotificationKind; message: string }>,
-): NotificationMail[] {
+): Array<{ channel: typeof EMAIL_CHANNEL; payload: NotificationMail }> {
   return rows
     .filter((row): row is typeof row & { eventId: string } => row.eventId !== null)
-    .map((row) => ({ kind: row.kind, userId: row.userId, eventId: row.eventId, message: row.message }));
+    .map((row) => ({
+      channel: EMAIL_CHANNEL,
+      payload: { kind: row.kind, userId: row.userId, eventId: row.eventId, message: row.message },
+    }));
 }
 
 // ---- Preferences ------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { executeNamed } from '../../db/prepared.js';
+import type { WritePart } from '../../db/one-statement.js';
 import { notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -12,14 +12,27 @@ export const NOTIFICATIONS_CHANNEL = 'notifications';
 /** A notification as written: `createdAt` is when its cause happened (orders batched together keep their own times). */
 export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'kind' | 'message'> & { createdAt: Date };
 
+/** A message to queue in the outbox for a notification, if that notification is written (see notificationsWrite). */
+export interface NotificationMessage {
+  channel: string;
+  payload: Record<string, unknown>;
+  /** The notification it belongs to. */
+  of: { userId: string; eventId: string; kind: NotificationRow['kind'] };
+}
+
 /**
- * Inserts notifications and announces each on the live-stream channel, in one statement (one round trip, planned
- * once per pooled connection: the rows travel as one JSON parameter). PostgreSQL delivers the announcements only if
- * the transaction commits. A scheduled kind (reminder, feedback request) that the user already has for the event is
- * skipped: the partial unique index makes those sends idempotent even across processes; other kinds never conflict.
+ * Inserts notifications, announces each on the live-stream channel and queues their outbox messages (mails), as one
+ * part of a statement (db/one-statement.ts): the rows travel as JSON parameters, so the statement is planned once
+ * per pooled connection. PostgreSQL delivers the announcements only if the transaction commits. A scheduled kind
+ * (reminder, feedback request) that the user already has for the event is skipped, and so is its message: the
+ * partial unique index makes those sends idempotent even across processes; other kinds never conflict. The
+ * messages are due when the latest notification written happened; `queue` is the outbox's (outbox.service.ts).
  */
-export async function insertAndPublishNotifications(db: Db, values: NotificationWrite[]): Promise<NotificationRow[]> {
-  if (values.length === 0) return [];
+export function notificationsWrite(
+  values: NotificationWrite[],
+  messages: NotificationMessage[],
+  queue: (select: SQL) => SQL,
+): WritePart<NotificationRow[]> {
   const json = JSON.stringify(
     values.map((v) => ({
       user_id: v.userId,
@@ -29,31 +42,47 @@ export async function insertAndPublishNotifications(db: Db, values: Notification
       created_at: v.createdAt.toISOString(),
     })),
   );
-  const [result] = await executeNamed<{ rows: string }>(
-    db,
-    'notifications_insert_and_publish',
-    sql`with notified as (
-      insert into ${notifications} (user_id, event_id, kind, message, created_at)
-      select user_id, event_id, kind, message, created_at
-      from json_to_recordset(${json}::json) as n(user_id uuid, event_id uuid, kind text, message text, created_at timestamptz)
-      on conflict (user_id, event_id, kind) where kind in ('event_reminder', 'feedback_request') do nothing
-      returning id, user_id, event_id, kind, message, is_read, created_at
-    ),
-    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified)
-    select
-      (select coalesce(json_agg(json_build_array(id, user_id, event_id, kind, message, is_read, created_at)), '[]') from notified)::text as rows,
-      (select count(*) from published) as published`,
+  const messagesJson = JSON.stringify(
+    messages.map((m) => ({ channel: m.channel, payload: m.payload, user_id: m.of.userId, event_id: m.of.eventId, kind: m.of.kind })),
   );
-  type Written = [string, string, string | null, NotificationRow['kind'], string, boolean, string];
-  return (JSON.parse(result!.rows) as Written[]).map(([id, userId, eventId, kind, message, isRead, createdAt]) => ({
-    id,
-    userId,
-    eventId,
-    kind,
-    message,
-    isRead,
-    createdAt: new Date(createdAt),
-  }));
+  return {
+    key: 'notifications',
+    ctes: [
+      [
+        'notified',
+        sql`insert into ${notifications} (user_id, event_id, kind, message, created_at)
+        select user_id, event_id, kind, message, created_at
+        from json_to_recordset(${json}::json) as n(user_id uuid, event_id uuid, kind text, message text, created_at timestamptz)
+        on conflict (user_id, event_id, kind) where kind in ('event_reminder', 'feedback_request') do nothing
+        returning id, user_id, event_id, kind, message, is_read, created_at`,
+      ],
+      ['published', sql`select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified`],
+      [
+        'notification_messages',
+        queue(
+          sql`select m.channel, m.payload, (select max(created_at) from notified)
+          from json_to_recordset(${messagesJson}::json) as m(channel text, payload jsonb, user_id uuid, event_id uuid, kind text)
+          where exists (select 1 from notified as n where n.user_id = m.user_id and n.event_id = m.event_id and n.kind = m.kind)`,
+        ),
+      ],
+    ],
+    answer: sql`json_build_array(
+      (select coalesce(json_agg(json_build_array(id, user_id, event_id, kind, message, is_read, created_at)), '[]') from notified),
+      (select count(*) from published))`,
+    read: (text) => {
+      type Written = [string, string, string | null, NotificationRow['kind'], string, boolean, string];
+      const [rows] = JSON.parse(text) as [Written[], number];
+      return rows.map(([id, userId, eventId, kind, message, isRead, createdAt]) => ({
+        id,
+        userId,
+        eventId,
+        kind,
+        message,
+        isRead,
+        createdAt: new Date(createdAt),
+      }));
+    },
+  };
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */

@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import type { NotificationKind, events } from '../../db/schema.js';
 import { notFound } from '../../lib/errors.js';
-import { mailsForNotifications, queueMails } from '../mail/mail.service.js';
+import { writeInOneStatement, type WritePart } from '../../db/one-statement.js';
+import { mailsForNotifications } from '../mail/mail.service.js';
+import { queueSelectedCte } from '../outbox/outbox.service.js';
 import * as repo from './notifications.repository.js';
 import type { NotificationRow } from './notifications.repository.js';
 
@@ -22,17 +24,22 @@ export interface NotificationInput {
  * Writes notifications in the caller's transaction: pass the transaction that made the change (a registration, a
  * promotion, a cancellation, a reminder job), so the notifications exist exactly when the change does. Open streams
  * receive them once it commits. Every notification the API sends is written here, and each one's mail is queued in
- * the outbox here, in the same transaction (the outbox worker sends it once it commits). A reminder or feedback
+ * the outbox here, in the same statement (the outbox worker sends it once it commits). A reminder or feedback
  * request the user already has for that event is skipped (each is sent once), and so is its mail.
  */
 export async function writeNotifications(db: Db, items: Array<NotificationInput & { createdAt: Date }>): Promise<NotificationRow[]> {
-  const rows = await repo.insertAndPublishNotifications(db, items);
-  if (rows.length > 0) {
-    // Due when the latest of them happened: orders batched together carry their own times and no other clock.
-    const latest = new Date(Math.max(...rows.map((row) => row.createdAt.getTime())));
-    await queueMails(db, mailsForNotifications(rows), latest);
-  }
+  if (items.length === 0) return [];
+  const [rows] = await writeInOneStatement(db, [notificationsWrite(items)]);
   return rows;
+}
+
+/**
+ * writeNotifications as one part of a larger statement (db/one-statement.ts), for a change that holds a hot lock
+ * and writes its notifications in the same round trip as itself (a batch of registrations).
+ */
+export function notificationsWrite(items: Array<NotificationInput & { createdAt: Date }>): WritePart<NotificationRow[]> {
+  const messages = mailsForNotifications(items).map((mail) => ({ channel: mail.channel, payload: { ...mail.payload }, of: mail.payload }));
+  return repo.notificationsWrite(items, messages, queueSelectedCte);
 }
 
 /** writeNotifications for changes made `now`, unless an item says when. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, notExists, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import { outbox } from '../../db/schema.js';
@@ -8,6 +8,16 @@ export type NewOutboxRow = typeof outbox.$inferInsert;
 
 // Keeps one INSERT well under PostgreSQL's 65,535 bind parameters.
 const INSERT_CHUNK = 1_000;
+
+/**
+ * A common table expression (for db/one-statement.ts) that queues the messages `select` yields, as rows of
+ * (channel, payload, due): for a statement that writes messages together with their cause, in one round trip.
+ */
+export function queueSelectedCte(select: SQL): SQL {
+  return sql`insert into ${outbox} (channel, payload, next_attempt_at, created_at, updated_at)
+    select q.channel, q.payload, q.due, q.due, q.due from (${select}) as q(channel, payload, due)
+    returning id`;
+}
 
 /** Queues messages; one whose dedupe key is already queued (or was sent) is skipped. Returns the queued rows. */
 export async function insertMessages(db: Db, values: NewOutboxRow[]): Promise<OutboxRow[]> {

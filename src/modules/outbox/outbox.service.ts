@@ -42,6 +42,12 @@ export interface QueuedMessage {
   notBefore?: Date;
 }
 
+/**
+ * For a statement that writes messages together with their cause (db/one-statement.ts): a CTE queueing the rows
+ * (channel, payload, due) that `select` yields.
+ */
+export const queueSelectedCte = repo.queueSelectedCte;
+
 /** Queues messages in the caller's transaction, so they exist exactly when the change that caused them does. */
 export async function enqueue(db: Db, messages: QueuedMessage[], now: Date): Promise<OutboxRow[]> {
   if (messages.length === 0) return [];

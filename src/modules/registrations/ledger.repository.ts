@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { executeNamed } from '../../db/prepared.js';
+import type { WritePart } from '../../db/one-statement.js';
 import { events, registrations, tickets, type RegistrationStatus } from '../../db/schema.js';
 import { positionInQueue } from './registrations.present.js';
 import type { CounterDelta, LiveStatus } from './seat-rule.js';
@@ -86,20 +86,23 @@ export interface SeatTicket {
   code: string;
 }
 
+/** What writing a batch of decided orders answers (see decidedOrdersWrite). */
+export interface DecidedOrdersWritten {
+  /** The orders that went in, each with its place on the waiting list (null when it took seats). */
+  inserted: Map<string, number | null>;
+  /** The tickets issued (a ticket whose code was already taken is not). */
+  issued: Set<string>;
+}
+
 /**
- * Writes a batch of decided orders for one event in one statement, so one round trip while the caller holds the
- * event's row lock: inserts the registrations, skipping any user who already holds a live one (the unique index);
- * moves the event's counters by what went in (seat-rule.ts's `joined`, summed here over the inserted rows); and
- * issues the tickets of the orders that went in, skipping any whose code is taken. Answers which orders went in,
- * each with its place on the waiting list (counting the orders this statement queued ahead of it), and which
- * tickets were issued.
+ * Writes a batch of decided orders for one event, as one part of a statement (db/one-statement.ts), so one round
+ * trip while the caller holds the event's row lock: inserts the registrations, skipping any user who already holds
+ * a live one (the unique index); moves the event's counters by what went in (seat-rule.ts's `joined`, summed here
+ * over the inserted rows); and issues the tickets of the orders that went in, skipping any whose code is taken.
+ * Answers which orders went in, each with its place on the waiting list (counting the orders this statement queued
+ * ahead of it), and which tickets were issued.
  */
-export async function insertDecidedOrders(
-  db: Db,
-  eventId: string,
-  orders: DecidedOrder[],
-  seats: SeatTicket[],
-): Promise<{ inserted: Map<string, number | null>; issued: Set<string> }> {
+export function decidedOrdersWrite(eventId: string, orders: DecidedOrder[], seats: SeatTicket[]): WritePart<DecidedOrdersWritten> {
   const ordersJson = JSON.stringify(
     orders.map((o) => ({ id: o.id, user_id: o.userId, quantity: o.quantity, status: o.status, created_at: o.createdAt.toISOString() })),
   );
@@ -108,38 +111,41 @@ export async function insertDecidedOrders(
     { id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` },
     sql`inserted`,
   );
-  const [row] = await executeNamed<{ inserted: string; issued: string }>(
-    db,
-    'registrations_insert_decided_orders',
-    sql`
-    with inserted as (
-      insert into ${registrations} (id, user_id, event_id, quantity, status, created_at, updated_at)
-      select id, user_id, ${eventId}, quantity, status, created_at, created_at
-      from json_to_recordset(${ordersJson}::json) as o(id uuid, user_id uuid, quantity int, status text, created_at timestamptz)
-      on conflict (user_id, event_id) where status <> 'cancelled' do nothing
-      returning id, event_id, quantity, status, created_at
-    ),
-    counted as (
-      update ${events} set
-        registered_count = registered_count + (select coalesce(sum(quantity) filter (where status = 'registered'), 0)::int from inserted),
-        waitlist_count = waitlist_count + (select count(*) filter (where status = 'waitlisted')::int from inserted),
-        updated_at = (select max(created_at) from inserted)
-      where id = ${eventId} and exists (select 1 from inserted)
-    ),
-    issued as (
-      insert into ${tickets} (id, registration_id, event_id, seat, code, created_at)
-      select t.id, t.registration_id, i.event_id, t.seat, t.code, i.created_at
-      from json_to_recordset(${seatsJson}::json) as t(id uuid, registration_id uuid, seat int, code text)
-      join inserted as i on i.id = t.registration_id
-      on conflict (code) do nothing
-      returning id
-    )
-    select
-      (select coalesce(json_agg(json_build_array(i.id, ${position})), '[]') from inserted as i)::text as inserted,
-      (select coalesce(json_agg(id), '[]') from issued)::text as issued`,
-  );
   return {
-    inserted: new Map(JSON.parse(row!.inserted) as Array<[string, number | null]>),
-    issued: new Set(JSON.parse(row!.issued) as string[]),
+    key: 'decided_orders',
+    ctes: [
+      [
+        'inserted',
+        sql`insert into ${registrations} (id, user_id, event_id, quantity, status, created_at, updated_at)
+        select id, user_id, ${eventId}, quantity, status, created_at, created_at
+        from json_to_recordset(${ordersJson}::json) as o(id uuid, user_id uuid, quantity int, status text, created_at timestamptz)
+        on conflict (user_id, event_id) where status <> 'cancelled' do nothing
+        returning id, event_id, quantity, status, created_at`,
+      ],
+      [
+        'counted',
+        sql`update ${events} set
+          registered_count = registered_count + (select coalesce(sum(quantity) filter (where status = 'registered'), 0)::int from inserted),
+          waitlist_count = waitlist_count + (select count(*) filter (where status = 'waitlisted')::int from inserted),
+          updated_at = (select max(created_at) from inserted)
+        where id = ${eventId} and exists (select 1 from inserted)`,
+      ],
+      [
+        'issued',
+        sql`insert into ${tickets} (id, registration_id, event_id, seat, code, created_at)
+        select t.id, t.registration_id, i.event_id, t.seat, t.code, i.created_at
+        from json_to_recordset(${seatsJson}::json) as t(id uuid, registration_id uuid, seat int, code text)
+        join inserted as i on i.id = t.registration_id
+        on conflict (code) do nothing
+        returning id`,
+      ],
+    ],
+    answer: sql`json_build_array(
+      (select coalesce(json_agg(json_build_array(i.id, ${position})), '[]') from inserted as i),
+      (select coalesce(json_agg(id), '[]') from issued))`,
+    read: (text) => {
+      const [inserted, issued] = JSON.parse(text) as [Array<[string, number | null]>, string[]];
+      return { inserted: new Map(inserted), issued: new Set(issued) };
+    },
   };
 }

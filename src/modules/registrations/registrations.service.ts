@@ -5,7 +5,8 @@ import { canManageEvent, canReadEvent, canReadRegistration } from '../../lib/acc
 import { ApiError, ValidationError, badRequest, forbidden, notFound } from '../../lib/errors.js';
 import type { BatchOutcome, ClaimItems } from '../../lib/keyed-batcher.js';
 import type { AuthUser } from '../../plugins/auth.js';
-import { notifyEventCancelled, writeNotifications } from '../notifications/notifications.service.js';
+import { writeInOneStatement } from '../../db/one-statement.js';
+import { notificationsWrite, notifyEventCancelled, writeNotifications } from '../notifications/notifications.service.js';
 import { issueTickets, issueTicketsFor, planTickets, ticketsOf } from '../tickets/tickets.service.js';
 import { StaleHolders, groupCommit, lockAndClaim } from './group-commit.js';
 import * as ledger from './ledger.repository.js';
@@ -80,8 +81,8 @@ function refusal(decision: Exclude<Decision, { status: LiveStatus }>): ApiError 
 /**
  * Takes seats for a batch of orders on one event, in arrival order, inside one transaction that locks the event row
  * first (so batches from every process queue on that lock and never oversell): seat-rule.ts decides, exactly as one
- * transaction per order would; then one statement writes the orders, their tickets and the counters, another the
- * notifications, and the transaction commits. `readHolders`: see group-commit.ts.
+ * transaction per order would; then one statement writes the orders, their tickets, the counters, the notifications
+ * and their mails, and the transaction commits. `readHolders`: see group-commit.ts.
  */
 export async function registerOrders(
   tx: Db,
@@ -124,23 +125,25 @@ export async function registerOrders(
   });
   if (accepted.length === 0) return outcomes;
   const planned = planTickets(accepted.map((a) => a.row).filter((row) => row.status === 'registered'));
-  const { inserted, issued } = await ledger.insertDecidedOrders(
-    tx,
-    eventId,
-    accepted.map((a) => a.row),
-    planned,
-  );
-  if (inserted.size < accepted.length) throw new StaleHolders();
-  await writeNotifications(
-    tx,
-    accepted.map(({ row }) => ({
-      userId: row.userId,
+  // One statement, so one round trip under the event lock: the orders, their tickets, the counters, the
+  // notifications and their mails.
+  const [{ inserted, issued }] = await writeInOneStatement(tx, [
+    ledger.decidedOrdersWrite(
       eventId,
-      kind: row.status,
-      message: messages[row.status](event.title),
-      createdAt: row.createdAt,
-    })),
-  );
+      accepted.map((a) => a.row),
+      planned,
+    ),
+    notificationsWrite(
+      accepted.map(({ row }) => ({
+        userId: row.userId,
+        eventId,
+        kind: row.status,
+        message: messages[row.status](event.title),
+        createdAt: row.createdAt,
+      })),
+    ),
+  ]);
+  if (inserted.size < accepted.length) throw new StaleHolders();
   const tickets = [
     ...planned.filter((t) => issued.has(t.id)),
     // A ticket whose code was already taken (about one in 2^60) gets a code drawn again.
