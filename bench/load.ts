@@ -21,6 +21,8 @@ export interface LoadSpec {
   /** Ignored with `amount`: a fixed number of requests is always sent by `runAmount`. */
   tool: 'autocannon' | 'wrk';
   baseUrl: string;
+  /** With `amount`: several servers, the connections split between them in turn (baseUrl is then ignored). */
+  baseUrls?: string[];
   method: 'GET' | 'POST';
   /** Used in turn across all connections, so with `amount` equal to their number each is sent exactly once. */
   requests: LoadRequest[];
@@ -102,13 +104,15 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  * takes 0.3 s was reported as 1 s (the race read "497/s" whatever the server did).
  */
 async function runAmount(spec: LoadSpec, amount: number): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
-  const base = new URL(spec.baseUrl);
+  const servers = (spec.baseUrls ?? [spec.baseUrl]).map((url) => ({
+    base: new URL(url),
+    agent: new http.Agent({ keepAlive: true, maxSockets: spec.connections }),
+  }));
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   let errors = 0;
   let next = 0;
-  const send = (request: LoadRequest) =>
+  const send = (request: LoadRequest, { base, agent }: (typeof servers)[number]) =>
     new Promise<number>((resolve, reject) => {
       const req = http.request(
         {
@@ -132,12 +136,13 @@ async function runAmount(spec: LoadSpec, amount: number): Promise<LoadResult> {
     });
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: Math.min(spec.connections, amount) }, async () => {
+    Array.from({ length: Math.min(spec.connections, amount) }, async (_, connection) => {
+      const server = servers[connection % servers.length]!;
       while (next < amount) {
         const request = spec.requests[next++ % spec.requests.length]!;
         const sent = performance.now();
         try {
-          const status = await send(request);
+          const status = await send(request, server);
           statusCodes[status] = (statusCodes[status] ?? 0) + 1;
         } catch {
           errors++;
@@ -147,7 +152,7 @@ async function runAmount(spec: LoadSpec, amount: number): Promise<LoadResult> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
+  for (const { agent } of servers) agent.destroy();
   latencies.sort((a, b) => a - b);
   const answered = Object.values(statusCodes).reduce((sum, n) => sum + n, 0);
   const ok = Object.entries(statusCodes).reduce((sum, [code, n]) => sum + (code.startsWith('2') ? n : 0), 0);

@@ -23,12 +23,21 @@ export interface ScenarioResult {
   notes: string[];
 }
 
+/** One server started for a group of scenarios: how long until it was ready, and its memory after them. */
+export interface ServerRun {
+  profile: string;
+  readyMs: number;
+  /** Resident memory (MiB) of each of its processes: the primary first, then its cluster workers. */
+  rssMiB: number[];
+}
+
 export interface DatabaseRun {
   db: 'postgres' | 'pglite';
   workers: number;
   seedSeconds: number;
   counts: Record<string, number>;
   scenarios: ScenarioResult[];
+  servers?: ServerRun[];
 }
 
 export interface BenchReport {
@@ -83,6 +92,15 @@ export function formatTable(report: BenchReport): string {
         .map(([t, n]) => `${n.toLocaleString('en-US')} ${t}`)
         .join(', ')}.`,
     );
+  }
+  lines.push('');
+  for (const run of report.runs) {
+    for (const server of run.servers ?? []) {
+      lines.push(
+        `Server ${run.db} ${server.profile}: ready ${num(server.readyMs)} ms after start; resident memory after its scenarios ` +
+          `${server.rssMiB.map((mib) => `${num(mib)} MiB`).join(' + ')} (${server.rssMiB.length > 1 ? 'primary, then workers' : 'one process'}).`,
+      );
+    }
   }
   lines.push('');
   return lines.join('\n');

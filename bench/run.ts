@@ -24,8 +24,8 @@ import { openPglite, openPostgres, runMigrations, type Database } from '../src/d
 import { ARGON2_PARAMS, hashPassword } from '../src/lib/passwords.js';
 import { TokenService } from '../src/modules/auth/tokens.js';
 import type { LoadResult, LoadSpec } from './load.js';
-import { formatTable, type BenchReport, type DatabaseRun, type ScenarioResult } from './report.js';
-import { routeKey, scenarios as allScenarios, selectScenarios, type Scenario } from './scenarios.js';
+import { formatTable, type BenchReport, type DatabaseRun, type ScenarioResult, type ServerRun } from './report.js';
+import { routeKey, scenarios as allScenarios, selectScenarios, type Scenario, type ServerProfile } from './scenarios.js';
 import {
   BENCH_PASSWORD,
   FULL_SIZES,
@@ -33,6 +33,10 @@ import {
   QUICK_SIZES,
   RACE_CAPACITY,
   RACE_USERS,
+  PAIR_DROP_EVENT_NUMBER,
+  dropEventNumber,
+  dropSize,
+  eventOutcome,
   raceOutcome,
   seed,
   type SeedSizes,
@@ -191,10 +195,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(db: DbKind, scratch: Scratch) {
+async function startServer(db: DbKind, scratch: Scratch, label: string, extraEnv: Record<string, string> = {}) {
   const port = await freePort();
   fs.mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `server-${db}.log`);
+  const logFile = path.join(logDir, `server-${db}-${label}.log`);
+  const spawned = performance.now();
   const out = fs.openSync(logFile, 'w');
   // BENCH_SERVER_NODE_ARGS adds node flags to the server (and its cluster workers), e.g. "--cpu-prof
   // --cpu-prof-dir=/tmp/prof" to profile a scenario; Node refuses those in NODE_OPTIONS.
@@ -214,6 +219,7 @@ async function startServer(db: DbKind, scratch: Scratch) {
       JWT_SECRET: jwtSecret,
       JOB_POLL_SECONDS: '0',
       BENCH_ROUTES: '1',
+      ...extraEnv,
     },
   });
   fs.closeSync(out);
@@ -242,16 +248,93 @@ async function startServer(db: DbKind, scratch: Scratch) {
       await stop();
       throw new Error(`the server was not ready within 180 s; see ${logFile}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 20));
   }
+  const readyMs = Math.round(performance.now() - spawned);
   return {
     baseUrl,
     logFile,
+    readyMs,
+    /** Resident memory (MiB) of each process of the server: the primary and its cluster workers, or the one process. */
+    rssMiB: () => processTree(child.pid!).map((pid) => round(residentKiB(pid) / 1024, 1)),
     stop: async () => {
       await stop();
       cleanups.delete(stop);
     },
   };
+}
+
+/**
+ * `npm start` on the seeded PGlite data folder, as a user would type it (the web app already built): milliseconds
+ * until /readyz answers, and the resident memory then.
+ */
+async function timeNpmStart(scratch: Scratch): Promise<ServerRun> {
+  const port = await freePort();
+  const spawned = performance.now();
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      ...scratch.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: jwtSecret,
+      JOB_POLL_SECONDS: '0',
+    },
+  });
+  const stop = () => void child.kill();
+  cleanups.add(stop);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (
+      !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error('npm start did not get ready within 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const readyMs = Math.round(performance.now() - spawned);
+    const rssMiB = processTree(child.pid!)
+      .map((pid) => round(residentKiB(pid) / 1024, 1))
+      .filter((mib) => mib > 0);
+    return { profile: 'npm start', readyMs, rssMiB };
+  } finally {
+    // npm forwards SIGTERM to the server, which shuts down gracefully (and lets the data folder go).
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    cleanups.delete(stop);
+  }
+}
+
+/** `pid` and its descendants (Linux /proc). */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the 4th field, after "(comm)" which may contain spaces.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+function residentKiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** The routes the running server documents, as routeKey()s. */
@@ -286,20 +369,40 @@ async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnTyp
     const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
     log(`${db}: seeded in ${seedSeconds} s: ${JSON.stringify(counts)}`);
 
-    const server = await startServer(db, scratch);
-    log(`${db}: server ready at ${server.baseUrl} (${workersFor(db)} worker${workersFor(db) > 1 ? 's' : ''})`);
     const tokens = new TokenService(jwtSecret, 4 * 3600, 3600);
     const context = { sizes, token: (n: number) => tokens.issue('access', benchUuid('user', n), new Date()).token };
     const results: ScenarioResult[] = [];
-    try {
-      const routes = await documentedRoutes(server.baseUrl);
-      for (const scenario of scenarios) {
-        if (interrupted) break;
-        results.push(await runScenario(scenario, routes, server.baseUrl, context, loader, db));
+    const servers: ServerRun[] = [];
+    const profiles: ServerProfile[] = ['default', 'uncached', 'pair'];
+    for (const profile of profiles) {
+      const mine = scenarios.filter((s) => (s.server ?? 'default') === profile);
+      if (mine.length === 0 || interrupted) continue;
+      if (profile === 'pair' && db === 'pglite') {
+        for (const scenario of mine)
+          results.push({ id: scenario.id, label: scenario.label, status: 'skipped (PGlite serves one process)', notes: [] });
+        continue;
       }
-    } finally {
-      await server.stop();
+      const instances = profile === 'pair' ? 2 : 1;
+      const env: Record<string, string> = profile === 'uncached' ? { PUBLIC_CACHE_SECONDS: '0' } : {};
+      const started = [];
+      try {
+        for (let i = 0; i < instances; i++) started.push(await startServer(db, scratch, `${profile}${instances > 1 ? i + 1 : ''}`, env));
+        const workers = workersFor(db);
+        log(
+          `${db}: ${profile} server${instances > 1 ? 's' : ''} ready at ${started.map((s) => s.baseUrl).join(', ')} (${workers} worker${workers > 1 ? 's' : ''} each)`,
+        );
+        const routes = await documentedRoutes(started[0]!.baseUrl);
+        const baseUrls = started.map((s) => s.baseUrl);
+        for (const scenario of mine) {
+          if (interrupted) break;
+          results.push(await runScenario(scenario, routes, baseUrls, context, loader, db));
+        }
+        for (const server of started) servers.push({ profile, readyMs: server.readyMs, rssMiB: server.rssMiB() });
+      } finally {
+        for (const server of started) await server.stop();
+      }
     }
+    if (db === 'pglite' && !interrupted) servers.push(await timeNpmStart(scratch));
 
     const race = results.find((r) => r.id === 'registration_race' && r.status === 'ok');
     if (race) {
@@ -326,8 +429,35 @@ async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnTyp
         await verifier.close();
       }
     }
+    for (const drop of results.filter((r) => r.id.startsWith('ticket_drop') && r.status === 'ok')) {
+      const verifier = await scratch.open();
+      try {
+        const { users, capacity } = dropSize(sizes);
+        const events = drop.id === 'ticket_drop_pair' ? [PAIR_DROP_EVENT_NUMBER] : (drop.rounds ?? [0]).map((_, r) => dropEventNumber(r));
+        const outcomes = [];
+        for (const event of events) outcomes.push(await eventOutcome(verifier, event));
+        const exact = (o: Awaited<ReturnType<typeof eventOutcome>>) =>
+          o.registeredSeats === capacity &&
+          o.registeredCount === capacity &&
+          o.waitlisted === users - capacity &&
+          o.waitlistCount === users - capacity &&
+          o.distinctUsers === users &&
+          o.tickets === capacity &&
+          o.distinctCodes === capacity;
+        const ok = outcomes.every(exact) && drop.non2xx === 0 && drop.errors === 0;
+        drop.verification = { ok, rounds: outcomes.length, ...outcomes[0]! };
+        drop.notes.push(
+          ok
+            ? `verified, every round: ${capacity} seats registered, ${users - capacity} waitlisted, ${capacity} tickets, ` +
+                `${outcomes.map((o) => o.waitlistedBeforeLastSeat).join('/')} waitlisted orders arrived before the last seated one`
+            : `VERIFICATION FAILED: ${JSON.stringify(outcomes)}`,
+        );
+      } finally {
+        await verifier.close();
+      }
+    }
     addRatios(results);
-    return { db, workers: workersFor(db), seedSeconds, counts, scenarios: results };
+    return { db, workers: workersFor(db), seedSeconds, counts, scenarios: results, servers };
   } finally {
     await dropScratch();
     cleanups.delete(dropScratch);
@@ -337,7 +467,7 @@ async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnTyp
 async function runScenario(
   scenario: Scenario,
   routes: Set<string>,
-  baseUrl: string,
+  baseUrls: string[],
   context: Parameters<Scenario['load']>[0],
   loader: ReturnType<typeof startLoader>,
   db: DbKind,
@@ -349,13 +479,16 @@ async function runScenario(
   }
   const rounds = quick ? 1 : (scenario.rounds ?? 1);
   const { method, requests } = scenario.load(context, 0);
+  const baseUrl = baseUrls[0]!;
+  const wanted = scenario.connections ?? connections;
   const spec: LoadSpec = {
     tool: scenario.once ? 'autocannon' : tool,
     baseUrl,
+    ...(baseUrls.length > 1 ? { baseUrls } : {}),
     method,
     requests,
     // More connections than requests would leave some idle.
-    connections: scenario.once ? Math.min(connections, requests.length) : connections,
+    connections: scenario.once ? Math.min(wanted, requests.length) : wanted,
     ...(scenario.once
       ? { amount: requests.length }
       : {
@@ -366,7 +499,7 @@ async function runScenario(
           warmupSeconds,
         }),
   };
-  await settle(baseUrl);
+  for (const url of baseUrls) await settle(url);
   log(`${db}: ${scenario.id}…`);
   try {
     if (scenario.warmup) {
@@ -374,11 +507,11 @@ async function runScenario(
       const warm = await loader.run({ ...spec, ...warmup, amount: warmup.requests.length });
       if (warm.non2xx || warm.errors) throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
       base.notes.push(`after an untimed warm-up of ${warmup.requests.length} requests on another event`);
-      await settle(baseUrl);
+      for (const url of baseUrls) await settle(url);
     }
     const loads: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
-      if (r > 0) await settle(baseUrl);
+      if (r > 0) for (const url of baseUrls) await settle(url);
       loads.push(await loader.run(r === 0 ? spec : { ...spec, ...scenario.load(context, r) }));
     }
     // The median round by rate; errors of every round count.

@@ -9,7 +9,14 @@ import {
   TOPICS,
   WARMUP_RACE_EVENT_NUMBER,
   WARMUP_RACE_USERS,
+  DROP_CONNECTIONS,
+  DROP_ROUNDS,
+  DROP_WARMUP_EVENT_NUMBER,
+  DROP_WARMUP_USERS,
+  PAIR_DROP_EVENT_NUMBER,
+  PAIR_WARMUP_EVENT_NUMBER,
   benchUuid,
+  dropEventNumber,
   raceEventNumber,
   categorySlug,
   type SeedSizes,
@@ -39,10 +46,32 @@ export interface Scenario {
   load(ctx: ScenarioContext, round: number): Pick<LoadSpec, 'method' | 'requests'>;
   /** For a `once` scenario: requests sent (each once, untimed) just before it, to warm the server up. */
   warmup?(ctx: ScenarioContext): Pick<LoadSpec, 'method' | 'requests'>;
+  /**
+   * Which server answers: the default one (PUBLIC_CACHE_SECONDS=1, as shipped), one with the anonymous micro-cache
+   * off (`uncached`), or two instances on one PostgreSQL with the load split between them (`pair`).
+   */
+  server?: ServerProfile;
+  /** Connections at once (default: --connections). */
+  connections?: number;
 }
+
+export type ServerProfile = 'default' | 'uncached' | 'pair';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+/** Signed-in scenarios take turns among these users (none is an organizer: every 50th user is). */
+const signedInUsers = range(101, 400).filter((n) => n % 50 !== 0);
+const signedIn = (ctx: ScenarioContext, i: number) => bearer(ctx.token(signedInUsers[i % signedInUsers.length]!));
+
+/** One order for one seat of event `eventNumber` from each of users 1..count. */
+const dropOrders = ({ token }: ScenarioContext, eventNumber: number, count: number): Pick<LoadSpec, 'method' | 'requests'> => ({
+  method: 'POST',
+  requests: range(1, count).map((n) => ({
+    path: '/registrations/',
+    headers: bearer(token(n)),
+    body: JSON.stringify({ event: benchUuid('event', eventNumber), quantity: 1 }),
+  })),
+});
 
 export const scenarios: Scenario[] = [
   {
@@ -139,6 +168,91 @@ export const scenarios: Scenario[] = [
         body: JSON.stringify({ event: benchUuid('event', WARMUP_RACE_EVENT_NUMBER), quantity: 1 }),
       })),
     }),
+  },
+  // Issue 18: signed-in pages (the micro-cache never answers a request with a token, and is off on this server).
+  {
+    id: 'signed_events_list',
+    aliases: ['s1'],
+    label: 's1 signed in, no cache: GET /events/?page_size=100',
+    route: 'GET /events/',
+    server: 'uncached',
+    load: (ctx) => ({
+      method: 'GET',
+      requests: signedInUsers.map((_, i) => ({ path: '/events/?page_size=100', headers: signedIn(ctx, i) })),
+    }),
+  },
+  {
+    id: 'signed_events_search',
+    aliases: ['s2'],
+    label: 's2 signed in, no cache: GET /events/?search=<word>&category=<slug>, 500 different queries',
+    route: 'GET /events/',
+    server: 'uncached',
+    load: (ctx) => ({
+      method: 'GET',
+      requests: TOPICS.flatMap((topic, t) =>
+        CATEGORY_NAMES.map((category, c) => ({
+          path: `/events/?search=${topic.toLowerCase()}&category=${categorySlug(category)}`,
+          headers: signedIn(ctx, t * CATEGORY_NAMES.length + c),
+        })),
+      ),
+    }),
+  },
+  {
+    id: 'signed_event_detail',
+    aliases: ['s3'],
+    label: 's3 signed in, no cache: GET /events/<uuid>/',
+    route: 'GET /events/{}/',
+    server: 'uncached',
+    load: (ctx) => ({
+      method: 'GET',
+      requests: range(1, Math.min(1000, ctx.sizes.events))
+        .filter((n) => n % 50 !== 0)
+        .map((n, i) => ({ path: `/events/${benchUuid('event', n)}/`, headers: signedIn(ctx, i) })),
+    }),
+  },
+  {
+    id: 'signed_registrations_mine',
+    aliases: ['s5'],
+    label: 's5 signed in, no cache: GET /registrations/mine/ (50 registrations)',
+    route: 'GET /registrations/mine/',
+    server: 'uncached',
+    load: ({ token }) => ({
+      method: 'GET',
+      requests: range(1, HEAVY_USERS).map((n): LoadRequest => ({ path: '/registrations/mine/', headers: bearer(token(n)) })),
+    }),
+  },
+  {
+    id: 'signed_notifications',
+    aliases: ['s6'],
+    label: 's6 signed in, no cache: GET /notifications/?page_size=50 (100 notifications)',
+    route: 'GET /notifications/',
+    server: 'uncached',
+    load: ({ token }) => ({
+      method: 'GET',
+      requests: range(1, HEAVY_USERS).map((n): LoadRequest => ({ path: '/notifications/?page_size=50', headers: bearer(token(n)) })),
+    }),
+  },
+  {
+    id: 'ticket_drop',
+    aliases: ['drop', '8'],
+    label: `8 ticket drop: every user orders one seat of an event with a tenth as many, ${DROP_CONNECTIONS} connections`,
+    route: 'POST /registrations/',
+    once: true,
+    rounds: DROP_ROUNDS,
+    connections: DROP_CONNECTIONS,
+    load: (ctx, round) => dropOrders(ctx, dropEventNumber(round), ctx.sizes.users),
+    warmup: (ctx) => dropOrders(ctx, DROP_WARMUP_EVENT_NUMBER, DROP_WARMUP_USERS),
+  },
+  {
+    id: 'ticket_drop_pair',
+    aliases: ['drop2', '9'],
+    label: `9 ticket drop on two server instances (2 workers each, one PostgreSQL), the connections split between them`,
+    route: 'POST /registrations/',
+    once: true,
+    server: 'pair',
+    connections: DROP_CONNECTIONS,
+    load: (ctx) => dropOrders(ctx, PAIR_DROP_EVENT_NUMBER, ctx.sizes.users),
+    warmup: (ctx) => dropOrders(ctx, PAIR_WARMUP_EVENT_NUMBER, DROP_WARMUP_USERS),
   },
 ];
 

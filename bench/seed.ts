@@ -41,6 +41,23 @@ export const WARMUP_RACE_EVENT_NUMBER = -1;
 export const WARMUP_RACE_USERS = 200;
 export const WARMUP_RACE_CAPACITY = 40;
 
+/**
+ * The ticket drop (issue 18): every user of the bench (10,000 in a full run) sends one order for one seat of an event
+ * with a tenth as many seats, over DROP_CONNECTIONS connections at once. Run DROP_ROUNDS times, each round on its
+ * own event (numbers -10, -11, …), and once more against two server instances (event -20).
+ */
+export const DROP_ROUNDS = 3;
+export const DROP_CONNECTIONS = 1_000;
+export const dropEventNumber = (round: number) => -10 - round;
+export const PAIR_DROP_EVENT_NUMBER = -20;
+/** Untimed drops just before the timed ones, by users 1..DROP_WARMUP_USERS, so each server meets them warm. */
+export const DROP_WARMUP_EVENT_NUMBER = -21;
+export const PAIR_WARMUP_EVENT_NUMBER = -22;
+export const DROP_WARMUP_USERS = 200;
+export const dropSize = (sizes: SeedSizes) => ({ users: sizes.users, capacity: Math.floor(sizes.users / 10) });
+/** Users 1..HEAVY_USERS also have this many notifications each (the signed-in notifications scenario). */
+export const NOTIFICATIONS_PER_HEAVY_USER = 100;
+
 export const CATEGORY_NAMES = [
   'Music',
   'Technology',
@@ -279,19 +296,52 @@ async function insertRows(sizes: SeedSizes, passwordHash: string, run: (statemen
     SELECT ${uuidSql('user', 'user_no')}, ${uuidSql('event', 'event_no')}, rating, comment, created_at, created_at
     FROM bench_feedbacks`);
 
+  const dropEvents = [
+    ...Array.from({ length: DROP_ROUNDS }, (_, round) => dropEventNumber(round)),
+    PAIR_DROP_EVENT_NUMBER,
+    DROP_WARMUP_EVENT_NUMBER,
+    PAIR_WARMUP_EVENT_NUMBER,
+  ];
+  await run(`
+    INSERT INTO events (id, title, description, location, date_time, capacity, event_ticket_sells_off_soon, organizer_id,
+                        category_id)
+    SELECT ${uuidSql('event', 'n')}, 'Benchmark Ticket Drop ' || n, 'The ticket drop of issue 18.', 'Lagos, Nigeria',
+           date_trunc('minute', now()) + interval '30 days', ${dropSize(sizes).capacity}, 10,
+           ${uuidSql('user', String(ORGANIZER_EVERY))}, ${uuidSql('category', '1')}
+    FROM unnest(ARRAY[${dropEvents.join(',')}]) n`);
+
+  await run(`
+    INSERT INTO notifications (user_id, event_id, kind, message, is_read, created_at)
+    SELECT ${uuidSql('user', 'u')}, ${uuidSql('event', `1 + (u * 7919 + k * 104729) % ${E}`)}, 'registered',
+           'You have successfully registered for benchmark event ' || k || '.', k % 3 = 0,
+           now() - (k * 37 + u) * interval '1 minute'
+    FROM generate_series(1, ${HEAVY_USERS}) u CROSS JOIN generate_series(1, ${NOTIFICATIONS_PER_HEAVY_USER}) k`);
+
   await run('DROP TABLE bench_registrations, bench_feedbacks');
 }
 
 /** What the registration race left behind, read straight from the tables. */
 export async function raceOutcome(database: Database, round = 0) {
-  const raceEvent = benchUuid('event', raceEventNumber(round));
+  return eventOutcome(database, raceEventNumber(round));
+}
+
+/**
+ * What a race or a ticket drop left behind on event number `eventNumber`, read straight from the tables;
+ * `waitlistedBeforeLastSeat` counts waitlisted orders that arrived (created_at) before the last order that got a seat:
+ * FIFO holds within one process's batches, while batches of two processes interleave by who locks the event first.
+ */
+export async function eventOutcome(database: Database, eventNumber: number) {
+  const raceEvent = benchUuid('event', eventNumber);
   const result = await database.db.execute(sql`
     SELECT e.capacity, e.registered_count, e.waitlist_count,
            (SELECT coalesce(sum(quantity), 0)::int FROM registrations r WHERE r.event_id = e.id AND r.status = 'registered') AS registered_seats,
            (SELECT count(*)::int FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waitlisted,
            (SELECT count(DISTINCT r.user_id)::int FROM registrations r WHERE r.event_id = e.id) AS distinct_users,
            (SELECT count(*)::int FROM tickets t WHERE t.event_id = e.id) AS tickets,
-           (SELECT count(DISTINCT t.code)::int FROM tickets t WHERE t.event_id = e.id) AS distinct_codes
+           (SELECT count(DISTINCT t.code)::int FROM tickets t WHERE t.event_id = e.id) AS distinct_codes,
+           (SELECT count(*)::int FROM registrations w WHERE w.event_id = e.id AND w.status = 'waitlisted'
+              AND w.created_at < (SELECT max(r.created_at) FROM registrations r WHERE r.event_id = e.id AND r.status = 'registered'))
+             AS waitlisted_before_last_seat
     FROM events e WHERE e.id = ${raceEvent}`);
   const row = (result as { rows: Record<string, number>[] }).rows[0]!;
   return {
@@ -303,5 +353,6 @@ export async function raceOutcome(database: Database, round = 0) {
     distinctUsers: Number(row.distinct_users),
     tickets: Number(row.tickets),
     distinctCodes: Number(row.distinct_codes),
+    waitlistedBeforeLastSeat: Number(row.waitlisted_before_last_seat),
   };
 }

@@ -2,12 +2,17 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BENCH_PASSWORD,
+  DROP_ROUNDS,
+  NOTIFICATIONS_PER_HEAVY_USER,
   HEAVY_USERS,
   RACE_CAPACITY,
   RACE_EVENT_NUMBER,
   RACE_ROUNDS,
   REGISTRATIONS_PER_HEAVY_USER,
   benchUuid,
+  dropEventNumber,
+  dropSize,
+  eventOutcome,
   raceOutcome,
   seed,
 } from '../bench/seed.js';
@@ -72,7 +77,9 @@ describe('benchmark seeding', () => {
     expect(counts).toMatchObject({
       users: sizes.users,
       categories: 20,
-      events: sizes.events + RACE_ROUNDS + 1, // and the race's events, one per round, and its warm-up's
+      // and the race's events, one per round, and its warm-up's; the ticket drop's, one per round, the two-instance
+      // one and the two warm-ups
+      events: sizes.events + RACE_ROUNDS + 1 + DROP_ROUNDS + 3,
       registrations: sizes.registrations,
       feedbacks: sizes.feedbacks,
     });
@@ -114,6 +121,19 @@ describe('benchmark seeding', () => {
       });
     }
     expect(benchUuid('event', RACE_EVENT_NUMBER)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('gives the heavy users their notifications and leaves the ticket-drop events empty, with a tenth of the users as seats', async () => {
+    const [notes] = await rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM notifications WHERE user_id = ${benchUuid('user', 1)}`);
+    expect(Number(notes!.n)).toBe(NOTIFICATIONS_PER_HEAVY_USER);
+    for (let round = 0; round < DROP_ROUNDS; round++) {
+      expect(await eventOutcome(ctx.database, dropEventNumber(round))).toMatchObject({
+        capacity: dropSize(sizes).capacity,
+        registeredSeats: 0,
+        waitlisted: 0,
+      });
+    }
+    expect(dropSize(sizes).capacity).toBe(sizes.users / 10);
   });
 
   it('lets a seeded user log in with the bench password, under the id the harness computes', async () => {
