@@ -106,6 +106,23 @@ describe('search', () => {
     expect(await ids(`${by}&search=bern`)).toEqual([none!.id]);
     expect(await ids(`${by}&search=opera`)).toEqual([]);
     expect((await ids(`${by}&search=%20%20`)).length).toBe(4);
+    // Each field on its own: the end of one and the start of the next do not make a match together.
+    expect(await ids(`${by}&search=${encodeURIComponent('tasting nothing')}`)).toEqual([]);
+    expect(await ids(`${by}&search=${encodeURIComponent('sweet bern')}`)).toEqual([]);
+  });
+
+  it('sees a changed title, description or location at once', async () => {
+    const {
+      organizer,
+      events: [event],
+      by,
+    } = await organizerWith({ title: 'Harbour cleanup', description: 'Gloves provided', location: 'Pier 4' });
+    expect(await ids(`${by}&search=kayak`)).toEqual([]);
+    for (const change of [{ title: 'Kayak harbour cleanup' }, { title: 'Harbour cleanup', description: 'Kayaks provided' }]) {
+      const res = await ctx.app.inject({ method: 'PATCH', url: `/events/${event!.id}/edit/`, headers: organizer.auth, payload: change });
+      expect(res.statusCode).toBe(200);
+      expect(await ids(`${by}&search=kayak`)).toEqual([event!.id]);
+    }
   });
 
   it('matches %, _, quotes and backslashes literally', async () => {

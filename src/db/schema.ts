@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -97,6 +97,14 @@ export const events = pgTable(
     ratingCount: integer('rating_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /**
+     * What `?search=` looks in: title, description and location, accents removed, one per line (so only a term
+     * holding a line break could match across two of them). Stored, so a search tests one column per row instead
+     * of removing the accents of three (about 18 µs a row), and one trigram index serves it.
+     */
+    searchText: text('search_text').generatedAlwaysAs(
+      (): SQL => sql`immutable_unaccent(${events.title} || chr(10) || ${events.description} || chr(10) || ${events.location})`,
+    ),
   },
   (t) => [
     check('events_capacity_positive', sql`${t.capacity} > 0`),
@@ -112,10 +120,9 @@ export const events = pgTable(
       .where(sql`${t.cancelledAt} IS NULL`),
     index('events_organizer_idx').on(t.organizerId, t.dateTime),
     index('events_category_date_idx').on(t.categoryId, t.dateTime),
-    // Search and ?location= use ILIKE on immutable_unaccent(column) (defined with the pg_trgm and unaccent
-    // extensions in migration 0001); trigram GIN indexes serve '%term%' patterns, which btree cannot.
-    index('events_title_trgm_idx').using('gin', sql`immutable_unaccent(${t.title}) gin_trgm_ops`),
-    index('events_description_trgm_idx').using('gin', sql`immutable_unaccent(${t.description}) gin_trgm_ops`),
+    // Search uses ILIKE on search_text and ?location= on immutable_unaccent(location) (defined with the pg_trgm and
+    // unaccent extensions in migration 0001); trigram GIN indexes serve '%term%' patterns, which btree cannot.
+    index('events_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     index('events_location_trgm_idx').using('gin', sql`immutable_unaccent(${t.location}) gin_trgm_ops`),
     // ?ordering=created_at / title over the public list (active events) without sorting them all. No index for
     // tickets_remaining: it would change with every registration and cost seat changes their HOT updates.

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
-import { preparedPerDb } from '../../db/prepared.js';
+import { executeByShape, preparedPerDb } from '../../db/prepared.js';
 import { events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
 
@@ -71,16 +71,8 @@ function whereClause(filter: EventFilter): SQL | undefined {
   if (filter.from) conditions.push(gte(events.dateTime, filter.from));
   if (filter.toInclusive) conditions.push(lte(events.dateTime, filter.toInclusive));
   if (filter.toExclusive) conditions.push(lt(events.dateTime, filter.toExclusive));
-  if (filter.search) {
-    const pattern = containsPattern(filter.search);
-    conditions.push(
-      or(
-        unaccentedContains(events.title, pattern),
-        unaccentedContains(events.description, pattern),
-        unaccentedContains(events.location, pattern),
-      ),
-    );
-  }
+  // Title, description or location (search_text holds the three, accents removed).
+  if (filter.search) conditions.push(sql`${events.searchText} ILIKE ${containsPattern(filter.search)}`);
   if (filter.location) conditions.push(unaccentedContains(events.location, containsPattern(filter.location)));
   if (filter.categoryId) conditions.push(eq(events.categoryId, filter.categoryId));
   if (filter.organizerId) conditions.push(eq(events.organizerId, filter.organizerId));
@@ -109,23 +101,29 @@ export async function listEvents(
 ): Promise<{ rows: EventRow[]; total: number }> {
   const where = whereClause(filter);
   if (knownTotal !== undefined) {
-    const rows = await db
-      .select()
+    const rows = await executeByShape(
+      'events_page',
+      db
+        .select()
+        .from(events)
+        .where(where)
+        .orderBy(...orderings[ordering])
+        .limit(limit)
+        .offset(offset),
+    );
+    return { rows, total: knownTotal };
+  }
+  // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
+  const page = await executeByShape(
+    'events_page_counted',
+    db
+      .select({ event: events, total: sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number) })
       .from(events)
       .where(where)
       .orderBy(...orderings[ordering])
       .limit(limit)
-      .offset(offset);
-    return { rows, total: knownTotal };
-  }
-  // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
-  const page = await db
-    .select({ event: events, total: sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number) })
-    .from(events)
-    .where(where)
-    .orderBy(...orderings[ordering])
-    .limit(limit)
-    .offset(offset);
+      .offset(offset),
+  );
   if (page.length > 0) return { rows: page.map((r) => r.event), total: page[0]!.total };
   // Past the last page (or nothing matches): no row carried the count.
   const [total] = offset > 0 ? await db.select({ value: count() }).from(events).where(where) : [{ value: 0 }];
