@@ -37,7 +37,7 @@ export default fp(async function httpCachePlugin(app: FastifyInstance) {
 
   app.addHook('onRoute', (route) => {
     if (route.config?.publicCache !== true || !route.schema?.response) return;
-    route.schema = { ...route.schema, response: { ...(route.schema.response as object), ...notModified } };
+    route.schema = { ...route.schema, response: { ...route.schema.response, ...notModified } };
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
