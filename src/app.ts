@@ -28,6 +28,7 @@ import webhookRoutes from './modules/webhooks/webhooks.routes.js';
 import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
 import errorsPlugin from './plugins/errors.js';
+import httpCachePlugin from './plugins/http-cache.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import openApiPlugin from './plugins/openapi.js';
 import publicCachePlugin from './plugins/public-cache.js';
@@ -129,6 +130,8 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   // After helmet and CORS: a cached answer still carries their headers.
   await app.register(publicCachePlugin);
+  // After the page cache: it hands over each page's ETag and remaining lifetime; Cache-Control, Vary and 304s here.
+  await app.register(httpCachePlugin);
   await app.register(openApiPlugin, { version: API_VERSION });
   await app.register(authPlugin, { tokens: app.tokens });
   await app.register(idempotencyPlugin);

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
+import { entityTag, sharedCacheControl } from '../lib/http-caching.js';
 import { linkBase } from '../lib/public-url.js';
 
 declare module 'fastify' {
@@ -15,6 +16,8 @@ declare module 'fastify' {
 interface CachedResponse {
   body: string;
   contentType: string;
+  /** Computed once when the page is built; every hit sends it (see http-cache.ts for the 304). */
+  etag: string;
 }
 
 /**
@@ -66,8 +69,11 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
   const cacheKey = (request: FastifyRequest) => `${linkBase(request)} ${request.url}`;
   const cacheable = (request: FastifyRequest) =>
     request.method === 'GET' && request.routeOptions.config.publicCache === true && !request.headers.authorization;
-  const send = (reply: FastifyReply, page: CachedResponse) =>
-    reply.header('content-type', page.contentType).header('x-cache', 'hit').send(page.body);
+  /** `freshForMs`: the lifetime the page has left (negative once expired), so caches in front hold it no longer. */
+  const send = (reply: FastifyReply, page: CachedResponse, freshForMs?: number) => {
+    if (freshForMs !== undefined) reply.header('cache-control', sharedCacheControl(freshForMs, STALE_GRACE_MS));
+    return reply.header('content-type', page.contentType).header('etag', page.etag).header('x-cache', 'hit').send(page.body);
+  };
 
   // The background rebuild is an ordinary request through the whole app, marked with a per-process secret so that
   // no client can force rebuilds by sending the header.
@@ -107,7 +113,7 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
     if (page && remaining > -STALE_GRACE_MS) {
       // Expired: answered from the old copy all the same, while one background request builds the new one.
       if (remaining <= 0 && !building.has(url)) refreshInBackground(request, url);
-      return send(reply, page);
+      return send(reply, page, remaining);
     }
     const inProgress = building.get(url);
     if (inProgress) {
@@ -122,7 +128,8 @@ export default fp(async function publicCachePlugin(app: FastifyInstance) {
   app.addHook('onSend', async (request, reply, payload) => {
     const lead = leaders.get(request);
     if (lead && reply.statusCode === 200 && typeof payload === 'string') {
-      lead.page = { body: payload, contentType: String(reply.getHeader('content-type')) };
+      lead.page = { body: payload, contentType: String(reply.getHeader('content-type')), etag: entityTag(payload) };
+      reply.header('etag', lead.page.etag);
       if (lead.generation === generation) cache.set(lead.url, lead.page);
     } else if (lead && lead.generation === generation) {
       cache.delete(lead.url); // gone (404) or failing now: the old copy must not be served on

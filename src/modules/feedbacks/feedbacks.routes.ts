@@ -20,6 +20,7 @@ const feedbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/feedbacks/',
     {
+      config: { publicCache: true },
       schema: {
         tags,
         summary: 'All feedback, newest first',
@@ -61,6 +62,7 @@ const feedbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/feedbacks/:id/',
     {
+      config: { publicCache: true },
       schema: { tags, summary: 'One feedback', params: IdParams, response: { 200: Feedback, ...errorResponses(404) } },
     },
     async (request) => toFeedbackResponse(await service.getFeedback(app.db, request.params.id)),

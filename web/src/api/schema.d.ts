@@ -2742,6 +2742,13 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryPage"];
                 };
             };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
             400: {
                 headers: {
@@ -2836,6 +2843,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Category"];
                 };
+            };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Any non-validation error. */
             404: {
@@ -3070,6 +3084,13 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
             400: {
                 headers: {
@@ -3240,6 +3261,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Event"];
                 };
+            };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Any non-validation error. */
             401: {
@@ -3571,6 +3599,13 @@ export interface operations {
                     "application/json": components["schemas"]["FeedbackPage"];
                 };
             };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Validation errors by field (problems not tied to a field are under non_field_errors); an unreadable body gives {detail, code}. */
             400: {
                 headers: {
@@ -3667,6 +3702,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Feedback"];
                 };
+            };
+            /** @description Not Modified: an anonymous request whose If-None-Match names the current ETag (or is `*`). No body. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Any non-validation error. */
             404: {
