@@ -45,6 +45,7 @@ export interface Config {
   jobPollSeconds: number;
   /** Seconds an event list's total `count` may be reused for the same filters; 0 counts every request. */
   listCountCacheSeconds: number;
+  authCacheMs: number;
   /** Seconds an anonymous GET of a public page (event lists, one event, categories) may be answered from memory. */
   publicCacheSeconds: number;
   /** Milliseconds between heartbeat comments on an open notification stream. */
@@ -212,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),
     listCountCacheSeconds: int(env, 'LIST_COUNT_CACHE_SECONDS', 2),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 1000),
     publicCacheSeconds: int(env, 'PUBLIC_CACHE_SECONDS', 1),
     streamHeartbeatMs: int(env, 'STREAM_HEARTBEAT_MS', 15_000, 100),
     maxStreamsPerUser: int(env, 'MAX_STREAMS_PER_USER', 5, 1),

@@ -111,10 +111,53 @@ describe('tokens of users who are gone', () => {
     });
     const { access, refresh } = login.json<{ access: string; refresh: string }>();
     expect((await me(access)).statusCode).toBe(200);
+    // Deleted behind the API's back (as another server would): the refresh token stops at once, the access token
+    // once this worker reads the user again (AUTH_CACHE_MS, 1 s by default).
     await ctx.app.db.delete(users).where(eq(users.id, doomed.id));
-    expect401(await me(access));
     const res = await ctx.app.inject({ method: 'POST', url: '/auth/token/refresh/', payload: { refresh } });
     expect(res.statusCode).toBe(401);
+    ctx.clock.advance(1_001);
+    expect401(await me(access));
+    ctx.clock.advance(-1_001);
+  });
+
+  it('reads the user behind a token at most once a second, and again at once after a change through the API', async () => {
+    const user = await createUser(ctx.app);
+    const staff = await createUser(ctx.app, { isStaff: true });
+    expect((await me(user.auth.authorization.slice(7))).statusCode).toBe(200);
+    // Out of band (another server): still the cached row for up to a second, then the new one.
+    await ctx.app.db.update(users).set({ isActive: false }).where(eq(users.id, user.id));
+    expect((await me(user.auth.authorization.slice(7))).statusCode).toBe(200);
+    ctx.clock.advance(999);
+    expect((await me(user.auth.authorization.slice(7))).statusCode).toBe(200);
+    ctx.clock.advance(2);
+    expect401(await me(user.auth.authorization.slice(7)));
+    // Through the API (staff reactivates, then deactivates): each change applies to the very next request.
+    for (const isActive of [true, false]) {
+      const res = await ctx.app.inject({
+        method: 'PATCH',
+        url: `/admin/users/${user.id}/`,
+        headers: staff.auth,
+        payload: { is_active: isActive },
+      });
+      expect(res.statusCode).toBe(200);
+      const answer = await me(user.auth.authorization.slice(7));
+      if (isActive) expect(answer.statusCode).toBe(200);
+      else expect401(answer);
+    }
+  });
+
+  it('reads the user on every request with AUTH_CACHE_MS=0', async () => {
+    const uncached = await buildTestApp({ env: { AUTH_CACHE_MS: '0' }, database: ctx.database, clock: ctx.clock });
+    try {
+      const user = await createUser(uncached.app);
+      const ask = () => uncached.app.inject({ method: 'GET', url: '/auth/me/', headers: user.auth });
+      expect((await ask()).statusCode).toBe(200);
+      await uncached.app.db.update(users).set({ isActive: false }).where(eq(users.id, user.id));
+      expect((await ask()).statusCode).toBe(401);
+    } finally {
+      await uncached.close();
+    }
   });
 
   it('refuses the access and refresh tokens of a deactivated user', async () => {

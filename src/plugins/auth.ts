@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, notAuthenticated } from '../lib/errors.js';
 import type { TokenService } from '../modules/auth/tokens.js';
+import { SignedInUsers } from '../modules/users/signed-in-users.js';
 import { findUserById } from '../modules/users/users.repository.js';
 
 export interface AuthUser {
@@ -47,12 +48,17 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens: TokenService }) {
   app.decorateRequest('user', null);
 
-  /** Resolves a token to an active user; the user row is read each time so deactivation takes effect at once. */
+  const signedIn = new SignedInUsers((id) => findUserById(app.db, id), app.config.authCacheMs, app.clock);
+
+  /**
+   * Resolves a token to an active user. The row is read again at least once a second (signed-in-users.ts), so a
+   * deactivation or a role change takes effect within a second everywhere, and at once in the process that made it.
+   */
   async function userFromToken(token: string): Promise<AuthUser> {
     const claims = opts.tokens.read(token, 'access', app.clock.now());
     // A subject that is not a uuid cannot be ours (and would be a type error in the query, not a 401).
     if (!claims || !UUID.test(claims.sub)) throw invalidToken();
-    const row = await findUserById(app.db, claims.sub);
+    const row = await signedIn.find(claims.sub);
     if (!row || !row.isActive) throw invalidToken();
     return {
       id: row.id,

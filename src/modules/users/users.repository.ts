@@ -2,6 +2,7 @@ import { and, asc, count, eq, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
 import { users } from '../../db/schema.js';
+import { forgetSignedInUser } from './signed-in-users.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
@@ -73,6 +74,8 @@ export async function insertUser(db: Db, values: NewUser): Promise<UserRow> {
 
 export async function updateUser(db: Db, id: string, values: Partial<NewUser>): Promise<UserRow | undefined> {
   const [row] = await db.update(users).set(values).where(eq(users.id, id)).returning();
+  // Every change of a user row goes through here: requests of this process stop using the cached copy at once.
+  forgetSignedInUser(id);
   return row;
 }
 
