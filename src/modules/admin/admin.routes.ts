@@ -4,7 +4,7 @@ import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { toUserResponse } from '../auth/auth.routes.js';
 import { listAuditLog, type AuditFilter, type AuditRow } from '../audit/audit.service.js';
-import { toEventResponse } from '../events/events.routes.js';
+import { toEventResponse } from '../events/events.present.js';
 import { Event } from '../events/events.schemas.js';
 import * as events from '../events/events.service.js';
 import { toFeedbackResponse } from '../feedbacks/feedbacks.schemas.js';

@@ -2,6 +2,8 @@ import { and, asc, count, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import { executeByShape, preparedPerDb } from '../../db/prepared.js';
+import { jsonArrayOf } from '../../db/sql-json.js';
+import { eventJsonSql } from './events.present.js';
 import { events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
 
@@ -82,14 +84,37 @@ function whereClause(filter: EventFilter): SQL | undefined {
 }
 
 /** Every ordering ends with the id, so pages never overlap or skip rows that tie. */
-const orderings: Record<Ordering, SQL[]> = {
-  date_time: [asc(events.dateTime), asc(events.id)],
-  '-date_time': [desc(events.dateTime), desc(events.id)],
-  created_at: [asc(events.createdAt), asc(events.id)],
-  '-created_at': [desc(events.createdAt), desc(events.id)],
-  title: [asc(events.title), asc(events.dateTime), asc(events.id)],
-  tickets_remaining: [asc(ticketsRemaining), asc(events.dateTime), asc(events.id)],
+const orderKeys: Record<Ordering, Array<[SQL | AnyPgColumn, 'asc' | 'desc']>> = {
+  date_time: [
+    [events.dateTime, 'asc'],
+    [events.id, 'asc'],
+  ],
+  '-date_time': [
+    [events.dateTime, 'desc'],
+    [events.id, 'desc'],
+  ],
+  created_at: [
+    [events.createdAt, 'asc'],
+    [events.id, 'asc'],
+  ],
+  '-created_at': [
+    [events.createdAt, 'desc'],
+    [events.id, 'desc'],
+  ],
+  title: [
+    [events.title, 'asc'],
+    [events.dateTime, 'asc'],
+    [events.id, 'asc'],
+  ],
+  tickets_remaining: [
+    [ticketsRemaining, 'asc'],
+    [events.dateTime, 'asc'],
+    [events.id, 'asc'],
+  ],
 };
+const orderings = Object.fromEntries(
+  Object.entries(orderKeys).map(([name, keys]) => [name, keys.map(([key, dir]) => (dir === 'asc' ? asc(key) : desc(key)))]),
+) as Record<Ordering, SQL[]>;
 
 export async function listEvents(
   db: Db,
@@ -128,6 +153,57 @@ export async function listEvents(
   // Past the last page (or nothing matches): no row carried the count.
   const [total] = offset > 0 ? await db.select({ value: count() }).from(events).where(where) : [{ value: 0 }];
   return { rows: [], total: total!.value };
+}
+
+/**
+ * listEvents with the page written as JSON by PostgreSQL (events.present.ts): the total, and the events as one JSON
+ * array text in the list's order.
+ */
+export async function listEventsJson(
+  db: Db,
+  filter: EventFilter,
+  ordering: Ordering,
+  limit: number,
+  offset: number,
+  knownTotal?: number,
+): Promise<{ total: number; resultsJson: string }> {
+  const where = whereClause(filter);
+  const keys = orderKeys[ordering];
+  // The page's sort keys ride along as k0, k1, … so the array is assembled in the page's order.
+  const keyColumns = keys.map(([key], i) => sql`${key} as ${sql.identifier(`k${i}`)}`);
+  const arrayOrder = sql.join(
+    keys.map(([, dir], i) => sql`page.${sql.identifier(`k${i}`)} ${sql.raw(dir)}`),
+    sql`, `,
+  );
+  const total =
+    knownTotal === undefined
+      ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
+      : sql<number>`${knownTotal}::int`.mapWith(Number);
+  const [row] = await executeByShape(
+    knownTotal === undefined ? 'events_json_counted' : 'events_json',
+    db.select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` }).from(
+      sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
+          ${where ? sql`where ${where}` : sql``}
+          order by ${sql.join(orderings[ordering], sql`, `)}
+          limit ${limit} offset ${offset}) as page`,
+    ),
+  );
+  return { total: row!.total, resultsJson: row!.results };
+}
+
+// The event page's one query, its JSON written by PostgreSQL; with what deciding who may see it needs.
+const eventJsonById = preparedPerDb((db) =>
+  db
+    .select({ isActive: events.isActive, organizerId: events.organizerId, json: eventJsonSql })
+    .from(events)
+    .where(eq(events.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('event_json_by_id'),
+);
+
+export async function findEventJsonById(db: Db, id: string): Promise<{ isActive: boolean; organizerId: string; json: string } | undefined> {
+  const [row] = await eventJsonById(db).execute({ id });
+  return row;
 }
 
 export async function countByOrganizer(db: Db, organizerId: string): Promise<number> {

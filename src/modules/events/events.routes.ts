@@ -1,42 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
-import { ratingAverage } from '../feedbacks/feedbacks.service.js';
-import { freeSeats, isSellingOutSoon } from '../registrations/seat-rule.js';
 import { eventCalendar } from './events.ics.js';
 import { Event, EventCreateBody, EventListQuery, EventReplaceBody, EventUpdateBody, MyEventsQuery } from './events.schemas.js';
 import * as events from './events.service.js';
-import type { EventRow } from './events.service.js';
+import { toEventResponse } from './events.present.js';
 
-export function toEventResponse(row: EventRow): Event {
-  const ticketsRemaining = freeSeats(row);
-  return {
-    id: row.id,
-    title: row.title,
-    description: row.description,
-    location: row.location,
-    date_time: row.dateTime.toISOString(),
-    end_time: row.endTime ? row.endTime.toISOString() : null,
-    capacity: row.capacity,
-    registered_count: row.registeredCount,
-    waitlist_count: row.waitlistCount,
-    event_ticket_sells_off_soon: row.sellsOffSoonThreshold,
-    tickets_remaining: ticketsRemaining,
-    is_selling_out_soon: isSellingOutSoon(row),
-    is_sold_out: ticketsRemaining === 0,
-    is_active: row.isActive,
-    status: events.eventStatus(row),
-    is_recurring: row.isRecurring,
-    organizer: row.organizerId,
-    category: row.categoryId,
-    rating_average: ratingAverage(row.ratingSum, row.ratingCount),
-    rating_count: row.ratingCount,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
+export { toEventResponse };
 
 const tags = ['events'];
 const bearer = [{ bearerAuth: [] }];
@@ -57,10 +29,12 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Paginated(Event), ...errorResponses(400, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
-      return paginated(request, window, total, rows.map(toEventResponse));
+      const { total, resultsJson } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
+      // Already JSON (PostgreSQL wrote each event as toEventResponse would; events.present.ts): a string with a JSON
+      // content type is sent as is, without the schema's serializer.
+      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
     },
   );
 
@@ -114,7 +88,8 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Event, ...errorResponses(401, 404) },
       },
     },
-    async (request) => toEventResponse(await events.getVisibleEvent(app.db, request.user, request.params.id)),
+    async (request, reply) =>
+      reply.type('application/json; charset=utf-8').send(await events.getVisibleEventJson(app.db, request.user, request.params.id)),
   );
 
   app.get(

@@ -10,20 +10,17 @@ import * as categories from '../categories/categories.service.js';
 import { notifyEventChanged } from '../notifications/notifications.service.js';
 import { cancelAllForEvent, capacityChanged, lockEventSeats } from '../registrations/registrations.service.js';
 import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
+import { eventStatus } from './events.present.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
-import type { EventChanges, EventInput, EventListQuery, EventStatus, Ordering } from './events.schemas.js';
+import type { EventChanges, EventInput, EventListQuery, Ordering } from './events.schemas.js';
 
 export type { EventRow };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** The event's state, as the API reports it in `status`. */
-export function eventStatus(event: Pick<EventRow, 'isActive' | 'cancelledAt'>): EventStatus {
-  if (event.cancelledAt) return 'cancelled';
-  return event.isActive ? 'published' : 'unpublished';
-}
+export { eventStatus };
 
 /**
  * An unpublished or cancelled event is seen by its organizer and staff only; for everyone else it does not exist.
@@ -302,22 +299,30 @@ export class ListCountCache {
   }
 }
 
+/** The public list, a page at a time: the total, and the events already written as JSON text (events.present.ts). */
 export async function listEvents(
   db: Db,
   query: EventListQuery,
   page: { limit: number; offset: number },
   now: Date,
   counts?: ListCountCache,
-): Promise<{ rows: EventRow[]; total: number }> {
+): Promise<{ total: number; resultsJson: string }> {
   const filter = await eventFilter(db, query, now);
-  if (!filter) return { rows: [], total: 0 };
+  if (!filter) return { total: 0, resultsJson: '[]' };
   // The filters, not "now": a total may lag by the cache's lifetime, never mix two filters.
   const { page: _page, page_size: _pageSize, ordering: _ordering, ...filters } = query;
   const key = JSON.stringify(filters);
   const cachedTotal = counts?.get(key);
-  const result = await repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset, cachedTotal);
+  const result = await repo.listEventsJson(db, filter, query.ordering ?? 'date_time', page.limit, page.offset, cachedTotal);
   if (cachedTotal === undefined) counts?.set(key, result.total);
   return result;
+}
+
+/** One event as its page shows it, already written as JSON text; a 404 for whoever may not see it. */
+export async function getVisibleEventJson(db: Db, actor: AuthUser | null, id: string): Promise<string> {
+  const event = await repo.findEventJsonById(db, id);
+  if (!event || !canReadEvent(actor, event)) throw notFound();
+  return event.json;
 }
 
 /**

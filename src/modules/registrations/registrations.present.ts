@@ -1,6 +1,7 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { CsvCell } from '../../lib/csv.js';
 import { registrations, tickets } from '../../db/schema.js';
+import { isoUtc, jsonArrayOf } from '../../db/sql-json.js';
 
 /**
  * Every shape of a registration, side by side: the API's JSON as TypeScript writes it, the same JSON as PostgreSQL
@@ -92,11 +93,7 @@ export const positionInQueue = (row: QueueKeys, alsoQueued?: SQL) => sql<number 
     : sql``
 } end`;
 
-/** A timestamptz as JSON's ISO 8601 text in UTC, exactly as `Date.toISOString()` writes it (milliseconds, truncated). */
-const isoUtc = (column: SQLWrapper) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** `[a,b,…]` from JSON texts, compact like JSON.stringify (json_agg would add a space and a newline between items). */
-export const jsonArrayOf = (item: SQL, orderBy: SQL) => sql`coalesce('[' || string_agg(${item}, ',' order by ${orderBy}) || ']', '[]')`;
+export { jsonArrayOf };
 
 /**
  * toRegistrationResponse written by PostgreSQL, for the registration `r` joined with its event `e`: `row_to_json`

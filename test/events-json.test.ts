@@ -1,0 +1,104 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events as eventsTable } from '../src/db/schema.js';
+import { toEventResponse } from '../src/modules/events/events.present.js';
+import * as repo from '../src/modules/events/events.repository.js';
+import { orderings as orderingNames } from '../src/modules/events/events.schemas.js';
+import { buildTestApp, type TestContext } from './helpers/app.js';
+import { createCategory, createEvent, createOrganizer, createUser } from './helpers/factories.js';
+
+// The event JSON PostgreSQL writes (lists and the event page) must equal toEventResponse's, field for field.
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await buildTestApp();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+
+describe('event JSON written by PostgreSQL', () => {
+  it('equals toEventResponse for every kind of event, on the list and on the event page', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const category = await createCategory(ctx.app);
+    const at = (iso: string) => new Date(iso);
+    const specs = [
+      { title: 'Plain' },
+      { title: 'Milliseconds', dateTime: at('2031-05-06T07:08:09.123Z'), createdAt: at('2029-12-31T23:59:59.999Z') },
+      { title: 'With end', dateTime: at('2031-01-01T10:00:00Z'), endTime: at('2031-01-01T12:30:00.5Z'), categoryId: category.id },
+      { title: 'Sold out', capacity: 3, registeredCount: 3, waitlistCount: 2, sellsOffSoonThreshold: 1 },
+      { title: 'Selling out soon', capacity: 10, registeredCount: 8, sellsOffSoonThreshold: 2 },
+      { title: 'Threshold off', capacity: 10, registeredCount: 9, sellsOffSoonThreshold: 0 },
+      { title: 'Rated 3.5', ratingSum: 7, ratingCount: 2 },
+      { title: 'Rated 4.3', ratingSum: 13, ratingCount: 3 },
+      { title: 'Rated 2.25 rounds up', ratingSum: 9, ratingCount: 4 },
+      { title: 'Rated 5', ratingSum: 5, ratingCount: 1, isRecurring: true },
+      { title: 'Quotes "and" \\ backslash, émoji 🎟 and a\nline break', description: 'Tab\there, <b>tags</b>, \u2028' },
+      { title: 'Unpublished', isActive: false },
+      { title: 'Cancelled', isActive: false, cancelledAt: at('2029-12-01T00:00:00Z') },
+    ];
+    const rows = [];
+    for (const spec of specs) rows.push(await createEvent(ctx.app, organizer, spec));
+    const expected = new Map(rows.map((row) => [row.id, toEventResponse(row)]));
+
+    // The event page, as its organizer (who also sees the unpublished and cancelled ones).
+    for (const row of rows) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/events/${row.id}/`, headers: organizer.auth });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.json()).toEqual(expected.get(row.id));
+      // Compact, as JSON.stringify writes it: the same bytes.
+      expect(res.body).toBe(JSON.stringify(res.json()));
+    }
+    // The list (published ones), anonymous and signed in.
+    const stranger = await createUser(ctx.app);
+    for (const headers of [{}, stranger.auth]) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/events/?organizer=${organizer.id}&page_size=100`, headers });
+      expect(res.statusCode).toBe(200);
+      const page = res.json<{ count: number; results: Array<{ id: string }> }>();
+      const published = rows.filter((row) => row.isActive);
+      expect(page.count).toBe(published.length);
+      expect(page.results).toHaveLength(published.length);
+      for (const item of page.results) expect(item).toEqual(expected.get(item.id));
+    }
+    // Unpublished and cancelled events stay hidden from others on the event page.
+    for (const row of rows.filter((r) => !r.isActive)) {
+      expect((await ctx.app.inject({ method: 'GET', url: `/events/${row.id}/`, headers: stranger.auth })).statusCode).toBe(404);
+    }
+  });
+
+  it('lists in the same order as the row query, for every ordering and across pages', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const base = ctx.clock.now().getTime();
+    for (let i = 0; i < 9; i++) {
+      const row = await createEvent(ctx.app, organizer, {
+        // Ties on every sort key but the id, some of them.
+        title: ['Beta', 'Alpha', 'Gamma'][i % 3]!,
+        dateTime: new Date(base + (1 + (i % 4)) * 86_400_000),
+        createdAt: new Date(base - (i % 2) * 1000),
+        capacity: 10,
+      });
+      await ctx.app.db
+        .update(eventsTable)
+        .set({ registeredCount: i % 5 })
+        .where(eq(eventsTable.id, row.id));
+    }
+    const filter = { organizerId: organizer.id, activeOnly: true };
+    for (const ordering of orderingNames) {
+      for (const [limit, offset] of [
+        [100, 0],
+        [4, 0],
+        [4, 4],
+        [4, 8],
+        [4, 12],
+      ] as const) {
+        const rows = await repo.listEvents(ctx.app.db, filter, ordering, limit, offset);
+        const json = await repo.listEventsJson(ctx.app.db, filter, ordering, limit, offset);
+        expect(json.total, ordering).toBe(9);
+        expect(
+          (JSON.parse(json.resultsJson) as Array<{ id: string }>).map((e) => e.id),
+          `${ordering} ${limit}/${offset}`,
+        ).toEqual(rows.rows.map((r) => r.id));
+      }
+    }
+  });
+});
