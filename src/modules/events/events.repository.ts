@@ -1,5 +1,7 @@
-import { and, asc, count, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { executeByShape, preparedPerDb } from '../../db/prepared.js';
 import { jsonArrayOf } from '../../db/sql-json.js';
@@ -62,22 +64,26 @@ const sellingOutSoon = sql`(${events.sellsOffSoonThreshold} > 0 AND ${ticketsRem
  * ILIKE pattern "contains `term`", accents removed as the trigram indexes' expression removes them, and the
  * LIKE wildcards % and _ (and the escape character) in the term matched literally.
  */
-const containsPattern = (term: string) =>
+const containsPattern = (term: unknown) =>
   sql`'%' || replace(replace(replace(immutable_unaccent(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
 const unaccentedContains = (column: AnyPgColumn, pattern: SQL) => sql`immutable_unaccent(${column}) ILIKE ${pattern}`;
 
-function whereClause(filter: EventFilter): SQL | undefined {
+/** A value in a condition: itself, or a named placeholder for a statement prepared once per shape (listEventsJson). */
+type Bind = (name: keyof EventFilter, value: unknown) => unknown;
+const inline: Bind = (_name, value) => (value instanceof Date ? value.toISOString() : value);
+
+function whereClause(filter: EventFilter, bind: Bind = inline): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
   if (filter.activeOnly) conditions.push(eq(events.isActive, true));
   if (filter.isActive !== undefined) conditions.push(eq(events.isActive, filter.isActive));
-  if (filter.from) conditions.push(gte(events.dateTime, filter.from));
-  if (filter.toInclusive) conditions.push(lte(events.dateTime, filter.toInclusive));
-  if (filter.toExclusive) conditions.push(lt(events.dateTime, filter.toExclusive));
+  if (filter.from) conditions.push(sql`${events.dateTime} >= ${bind('from', filter.from)}`);
+  if (filter.toInclusive) conditions.push(sql`${events.dateTime} <= ${bind('toInclusive', filter.toInclusive)}`);
+  if (filter.toExclusive) conditions.push(sql`${events.dateTime} < ${bind('toExclusive', filter.toExclusive)}`);
   // Title, description or location (search_text holds the three, accents removed).
-  if (filter.search) conditions.push(sql`${events.searchText} ILIKE ${containsPattern(filter.search)}`);
-  if (filter.location) conditions.push(unaccentedContains(events.location, containsPattern(filter.location)));
-  if (filter.categoryId) conditions.push(eq(events.categoryId, filter.categoryId));
-  if (filter.organizerId) conditions.push(eq(events.organizerId, filter.organizerId));
+  if (filter.search) conditions.push(sql`${events.searchText} ILIKE ${containsPattern(bind('search', filter.search))}`);
+  if (filter.location) conditions.push(unaccentedContains(events.location, containsPattern(bind('location', filter.location))));
+  if (filter.categoryId) conditions.push(sql`${events.categoryId} = ${bind('categoryId', filter.categoryId)}`);
+  if (filter.organizerId) conditions.push(sql`${events.organizerId} = ${bind('organizerId', filter.organizerId)}`);
   if (filter.sellingOutSoon !== undefined) conditions.push(filter.sellingOutSoon ? sellingOutSoon : sql`NOT ${sellingOutSoon}`);
   if (filter.hasSeats !== undefined) conditions.push(filter.hasSeats ? sql`${ticketsRemaining} > 0` : sql`${ticketsRemaining} = 0`);
   return and(...conditions);
@@ -155,6 +161,43 @@ export async function listEvents(
   return { rows: [], total: total!.value };
 }
 
+/** The parts of a filter that change a list statement's text (the values travel as parameters). */
+function filterShape(filter: EventFilter): string {
+  const present = (['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const)
+    .filter((key) => filter[key] !== undefined)
+    .join(',');
+  return `${filter.activeOnly ?? ''}|${filter.isActive ?? ''}|${present}|${filter.sellingOutSoon ?? ''}|${filter.hasSeats ?? ''}`;
+}
+
+const placeholder: Bind = (name) => sql.placeholder(name);
+
+function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, counted: boolean, name: string) {
+  const where = whereClause(filter, placeholder);
+  const keys = orderKeys[ordering];
+  // The page's sort keys ride along as k0, k1, … so the array is assembled in the page's order.
+  const keyColumns = keys.map(([key], i) => sql`${key} as ${sql.identifier(`k${i}`)}`);
+  const arrayOrder = sql.join(
+    keys.map(([, dir], i) => sql`page.${sql.identifier(`k${i}`)} ${sql.raw(dir)}`),
+    sql`, `,
+  );
+  const total = counted
+    ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
+    : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
+  return db
+    .select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` })
+    .from(
+      sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
+        ${where ? sql`where ${where}` : sql``}
+        order by ${sql.join(orderings[ordering], sql`, `)}
+        limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page`,
+    )
+    .prepare(name);
+}
+
+// Per database handle: one prepared statement per shape of list (built by Drizzle once, planned once per pooled
+// connection). Building this statement cost Node more than PostgreSQL spent running it.
+const listJsonStatements = new WeakMap<Db, LRUCache<string, ReturnType<typeof buildListJson>>>();
+
 /**
  * listEvents with the page written as JSON by PostgreSQL (events.present.ts): the total, and the events as one JSON
  * array text in the list's order.
@@ -167,27 +210,20 @@ export async function listEventsJson(
   offset: number,
   knownTotal?: number,
 ): Promise<{ total: number; resultsJson: string }> {
-  const where = whereClause(filter);
-  const keys = orderKeys[ordering];
-  // The page's sort keys ride along as k0, k1, … so the array is assembled in the page's order.
-  const keyColumns = keys.map(([key], i) => sql`${key} as ${sql.identifier(`k${i}`)}`);
-  const arrayOrder = sql.join(
-    keys.map(([, dir], i) => sql`page.${sql.identifier(`k${i}`)} ${sql.raw(dir)}`),
-    sql`, `,
-  );
-  const total =
-    knownTotal === undefined
-      ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
-      : sql<number>`${knownTotal}::int`.mapWith(Number);
-  const [row] = await executeByShape(
-    knownTotal === undefined ? 'events_json_counted' : 'events_json',
-    db.select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` }).from(
-      sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
-          ${where ? sql`where ${where}` : sql``}
-          order by ${sql.join(orderings[ordering], sql`, `)}
-          limit ${limit} offset ${offset}) as page`,
-    ),
-  );
+  const counted = knownTotal === undefined;
+  const shape = `${filterShape(filter)}|${ordering}|${counted}`;
+  let statements = listJsonStatements.get(db);
+  if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
+  let statement = statements.get(shape);
+  if (!statement) {
+    const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
+    statements.set(shape, (statement = buildListJson(db, filter, ordering, counted, name)));
+  }
+  const values: Record<string, unknown> = { limit, offset, knownTotal: knownTotal ?? 0 };
+  for (const key of ['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const) {
+    if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
+  }
+  const [row] = await statement.execute(values);
   return { total: row!.total, resultsJson: row!.results };
 }
 
