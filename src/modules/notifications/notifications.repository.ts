@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedPerDb } from '../../db/prepared.js';
 import type { WritePart } from '../../db/one-statement.js';
 import { notifications, registrations, streamTickets } from '../../db/schema.js';
 
@@ -94,6 +95,23 @@ export async function findRegistrantIds(db: Db, eventId: string, statuses: ('reg
   return rows.map((row) => row.userId);
 }
 
+// One page of a user's notifications and their total, in one prepared statement (the total rides along on each row).
+const notificationsPage = preparedPerDb((db) =>
+  db
+    .select({ notification: notifications, total: sql<number>`count(*) over ()`.mapWith(Number) })
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, sql.placeholder('userId')),
+        sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
+      ),
+    )
+    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare('notifications_page'),
+);
+
 export async function listForUser(
   db: Db,
   userId: string,
@@ -101,12 +119,12 @@ export async function listForUser(
   limit: number,
   offset: number,
 ): Promise<{ rows: NotificationRow[]; total: number }> {
+  const page = await notificationsPage(db).execute({ userId, isRead: filters.isRead ?? null, limit, offset });
+  if (page.length > 0) return { rows: page.map((row) => row.notification), total: page[0]!.total };
+  // Past the last page (or nothing at all): no row carried the total.
   const where = and(eq(notifications.userId, userId), filters.isRead === undefined ? undefined : eq(notifications.isRead, filters.isRead));
-  const [rows, [total]] = await Promise.all([
-    db.select().from(notifications).where(where).orderBy(desc(notifications.createdAt), desc(notifications.id)).limit(limit).offset(offset),
-    db.select({ value: count() }).from(notifications).where(where),
-  ]);
-  return { rows, total: total!.value };
+  const [total] = offset > 0 ? await db.select({ value: count() }).from(notifications).where(where) : [{ value: 0 }];
+  return { rows: [], total: total!.value };
 }
 
 export async function countUnread(db: Db, userId: string): Promise<number> {
