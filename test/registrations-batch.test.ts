@@ -65,6 +65,23 @@ describe('registerOrders (one batch, one transaction)', () => {
     expect(outcomes.map((o) => (o.ok ? o.value.waitlistPosition : null))).toEqual([2, null, 3, null]);
   });
 
+  it('places new orders among orders another process queued meanwhile, by arrival, as GET /registrations/<id>/ does', async () => {
+    // Another process's batch took the lock first, with orders that arrived between this batch's ones.
+    const event = await createEvent(ctx.app, organizer, { capacity: 1, dateTime: afterTheOrders });
+    const [a, b, c, d, e, f] = people as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
+    const first = await runBatch(event.id, [order(a, 1, 1), order(b, 1, 10), order(c, 1, 30)]);
+    expect(first.map((o) => (o.ok ? o.value.waitlistPosition : 'refused'))).toEqual([null, 1, 2]);
+    const second = await runBatch(event.id, [order(d, 1, 5), order(e, 1, 20), order(f, 1, 40)]);
+    expect(second.map((o) => (o.ok ? o.value.waitlistPosition : 'refused'))).toEqual([1, 3, 5]);
+    // The same places as the one definition (positionInQueue) gives on reading them back, for everyone queued.
+    for (const outcome of [...first, ...second].slice(1)) {
+      const registration = outcome.ok ? outcome.value : undefined;
+      const res = await ctx.app.inject({ method: 'GET', url: `/registrations/${registration!.id}/`, headers: organizer.auth });
+      const expected = { [b.id]: 2, [c.id]: 4, [d.id]: 1, [e.id]: 3, [f.id]: 5 }[registration!.userId];
+      expect(res.json<{ waitlist_position: number }>().waitlist_position).toBe(expected);
+    }
+  });
+
   it('claimed after the lock without reading holders: a user who holds an order makes it throw StaleHolders and write nothing', async () => {
     const event = await createEvent(ctx.app, organizer, { capacity: 2, dateTime: afterTheOrders });
     const [a, b, c] = people as [TestUser, TestUser, TestUser];

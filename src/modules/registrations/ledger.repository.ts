@@ -2,7 +2,6 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { WritePart } from '../../db/one-statement.js';
 import { events, registrations, tickets, type RegistrationStatus } from '../../db/schema.js';
-import { positionInQueue } from './registrations.present.js';
 import type { CounterDelta, LiveStatus } from './seat-rule.js';
 
 /**
@@ -107,10 +106,6 @@ export function decidedOrdersWrite(eventId: string, orders: DecidedOrder[], seat
     orders.map((o) => ({ id: o.id, user_id: o.userId, quantity: o.quantity, status: o.status, created_at: o.createdAt.toISOString() })),
   );
   const seatsJson = JSON.stringify(seats.map((t) => ({ id: t.id, registration_id: t.registrationId, seat: t.seat, code: t.code })));
-  const position = positionInQueue(
-    { id: sql`i.id`, eventId: sql`i.event_id`, status: sql`i.status`, createdAt: sql`i.created_at` },
-    sql`inserted`,
-  );
   return {
     key: 'decided_orders',
     ctes: [
@@ -139,9 +134,28 @@ export function decidedOrdersWrite(eventId: string, orders: DecidedOrder[], seat
         on conflict (code) do nothing
         returning id`,
       ],
+      // Places on the waiting list, positionInQueue's definition (created_at, then id) computed for the whole batch in
+      // one pass: the orders queued before the earliest new one are counted by the event's counter (as locked, before
+      // this statement), and only the few queued since (another process's batch that took the lock first) are read.
+      // Counting for each new order the orders ahead of it instead cost n × queue length under the lock.
+      [
+        'queued_since',
+        sql`select r.id, r.created_at, false as is_new from ${registrations} as r
+        where r.event_id = ${eventId} and r.status = 'waitlisted'
+          and r.created_at >= (select min(created_at) from inserted where status = 'waitlisted')`,
+      ],
+      [
+        'positions',
+        sql`select q.id, q.is_new,
+          (select waitlist_count from ${events} where id = ${eventId}) - (select count(*) from queued_since)
+            + row_number() over (order by q.created_at, q.id) as position
+        from (select id, created_at, true as is_new from inserted where status = 'waitlisted'
+              union all select id, created_at, is_new from queued_since) as q`,
+      ],
     ],
     answer: sql`json_build_array(
-      (select coalesce(json_agg(json_build_array(i.id, ${position})), '[]') from inserted as i),
+      (select coalesce(json_agg(json_build_array(i.id, p.position)), '[]')
+        from inserted as i left join positions as p on p.id = i.id and p.is_new),
       (select coalesce(json_agg(id), '[]') from issued))`,
     read: (text) => {
       const [inserted, issued] = JSON.parse(text) as [Array<[string, number | null]>, string[]];
