@@ -218,6 +218,9 @@ async function startServer(db: DbKind, scratch: Scratch, label: string, extraEnv
       NODE_ENV: 'production',
       JWT_SECRET: jwtSecret,
       JOB_POLL_SECONDS: '0',
+      // Mails (a QR code image per ticket) are rendered and sent by the outbox worker; in the bench it runs in no
+      // server process, so the figures are the API's own. In production, a ticket drop's mails go out after it.
+      OUTBOX_POLL_MS: '0',
       BENCH_ROUTES: '1',
       ...extraEnv,
     },
