@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { ApiError, notAuthenticated } from '../lib/errors.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 import { SignedInUsers } from '../modules/users/signed-in-users.js';
-import { findUserById } from '../modules/users/users.repository.js';
+import { findUsersByIds } from '../modules/users/users.repository.js';
 
 export interface AuthUser {
   id: string;
@@ -48,7 +48,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens: TokenService }) {
   app.decorateRequest('user', null);
 
-  const signedIn = new SignedInUsers((id) => findUserById(app.db, id), app.config.authCacheMs, app.clock);
+  const signedIn = new SignedInUsers((ids) => findUsersByIds(app.db, ids), app.config.authCacheMs, app.clock);
 
   /**
    * Resolves a token to an active user. The row is read again at least once a second (signed-in-users.ts), so a

@@ -22,6 +22,19 @@ export async function findUserById(db: Db, id: string): Promise<UserRow | undefi
   return row;
 }
 
+// The users behind a batch of signed-in requests (signed-in-users.ts), in one statement.
+const usersByIds = preparedPerDb((db) =>
+  db
+    .select()
+    .from(users)
+    .where(sql`${users.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('users_by_ids'),
+);
+
+export async function findUsersByIds(db: Db, ids: string[]): Promise<UserRow[]> {
+  return usersByIds(db).execute({ ids: `{${ids.join(',')}}` });
+}
+
 /**
  * Login accepts the email or the username, both compared case-insensitively. A username may look like an email,
  * so an exact email match wins over a username match.
