@@ -1,13 +1,19 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { executeNamed } from '../../db/prepared.js';
-import { notifications, registrations, streamTickets } from '../../db/schema.js';
+import { events, notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
 
 /** Channel of the live stream: each payload is `<user_id>:<notification_id>`. */
 export const NOTIFICATIONS_CHANNEL = 'notifications';
+
+/**
+ * Channel of organizers' live activity: each payload is `<organizer_id>:<event_id>`, announced in the transaction
+ * that changed the event's registrations, check-ins or details (so only committed changes are announced).
+ */
+export const EVENT_ACTIVITY_CHANNEL = 'event_activity';
 
 /** A notification as written: `createdAt` is when its cause happened (orders batched together keep their own times). */
 export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'kind' | 'message'> & { createdAt: Date };
@@ -39,10 +45,16 @@ export async function insertAndPublishNotifications(db: Db, values: Notification
       on conflict (user_id, event_id, kind) where kind in ('event_reminder', 'feedback_request') do nothing
       returning id, user_id, event_id, kind, message, is_read, created_at
     ),
-    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified)
+    published as (select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified),
+    -- Whatever told a registrant about an event (registered, waitlisted, promoted, cancelled) moved its numbers.
+    announced as (
+      select pg_notify(${EVENT_ACTIVITY_CHANNEL}, e.organizer_id::text || ':' || e.id::text)
+      from ${events} as e where e.id in (select event_id from notified)
+    )
     select
       (select coalesce(json_agg(json_build_array(id, user_id, event_id, kind, message, is_read, created_at)), '[]') from notified)::text as rows,
-      (select count(*) from published) as published`,
+      (select count(*) from published) as published,
+      (select count(*) from announced) as announced`,
   );
   type Written = [string, string, string | null, NotificationRow['kind'], string, boolean, string];
   return (JSON.parse(result!.rows) as Written[]).map(([id, userId, eventId, kind, message, isRead, createdAt]) => ({
@@ -54,6 +66,15 @@ export async function insertAndPublishNotifications(db: Db, values: Notification
     isRead,
     createdAt: new Date(createdAt),
   }));
+}
+
+/** Announces activity on the events to their organizers' live streams, when the transaction commits. */
+export async function announceEventActivity(db: Db, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db
+    .select({ announced: sql`pg_notify(${EVENT_ACTIVITY_CHANNEL}, ${events.organizerId}::text || ':' || ${events.id}::text)` })
+    .from(events)
+    .where(inArray(events.id, eventIds));
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */

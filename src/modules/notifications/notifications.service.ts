@@ -35,6 +35,12 @@ export async function writeNotifications(db: Db, items: Array<NotificationInput 
   return rows;
 }
 
+/**
+ * Tells the organizers' open streams (and staff's) that these events changed: their numbers or details are worth
+ * reading again. Call it in the transaction of the change; writeNotifications does it for the events it writes about.
+ */
+export const announceEventActivity = (db: Db, eventIds: string[]): Promise<void> => repo.announceEventActivity(db, [...new Set(eventIds)]);
+
 /** writeNotifications for changes made `now`, unless an item says when. */
 export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date): Promise<NotificationRow[]> {
   const list = Array.isArray(items) ? items : [items];
