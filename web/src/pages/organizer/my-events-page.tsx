@@ -96,7 +96,7 @@ function EventCard({ event }: { event: Event }) {
           </Link>
         </li>
         <li>
-          <Link to={`/check-in/${event.id}`} aria-label={`Check-in for ${event.title}`}>
+          <Link to={`/check-in/${event.id}`} aria-label={`Door check-in for ${event.title}`}>
             Door check-in
           </Link>
         </li>
