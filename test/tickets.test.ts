@@ -12,8 +12,14 @@ import {
 
 const ctx = appWithOrganizer();
 
-const checkIn = (code: string, user: TestUser) =>
-  ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: authHeader(ctx.app, user.id), payload: { code } });
+/** POST /tickets/check-in/ as `user`; `door` is the event being checked in, `key` an Idempotency-Key. */
+const checkIn = (code: string, user: TestUser, { door, key }: { door?: string; key?: string } = {}) =>
+  ctx.app.inject({
+    method: 'POST',
+    url: '/tickets/check-in/',
+    headers: { ...authHeader(ctx.app, user.id), ...(key ? { 'idempotency-key': key } : {}) },
+    payload: { code, ...(door ? { event: door } : {}) },
+  });
 const getTicket = (code: string, user: TestUser) =>
   ctx.app.inject({ method: 'GET', url: `/tickets/${encodeURIComponent(code)}/`, headers: authHeader(ctx.app, user.id) });
 
@@ -95,12 +101,7 @@ describe('POST /tickets/check-in/', () => {
   it('at the door of one event, refuses a ticket of another of the organizer’s events with 409 wrong_event naming it', async () => {
     const { event, codes } = await ticketHolder(1);
     const elsewhere = await createEvent(ctx.app, ctx.organizer, { title: 'Other Night' });
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/tickets/check-in/',
-      headers: authHeader(ctx.app, ctx.organizer.id),
-      payload: { code: codes[0], event: elsewhere.id },
-    });
+    const res = await checkIn(codes[0]!, ctx.organizer, { door: elsewhere.id });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toEqual({
       detail: 'This ticket is for another event: Door Test.',
@@ -108,25 +109,13 @@ describe('POST /tickets/check-in/', () => {
       event: { id: event.id, title: 'Door Test', date_time: event.dateTime.toISOString() },
     });
     // Not admitted by that refusal; at its own event's door it is.
-    const own = await ctx.app.inject({
-      method: 'POST',
-      url: '/tickets/check-in/',
-      headers: authHeader(ctx.app, ctx.organizer.id),
-      payload: { code: codes[0], event: event.id },
-    });
-    expect(own.statusCode).toBe(200);
+    expect((await checkIn(codes[0]!, ctx.organizer, { door: event.id })).statusCode).toBe(200);
   });
 
   it('a retried scan (same Idempotency-Key) answers the admission again; a new scan of the used ticket says who admitted it', async () => {
     const { codes } = await ticketHolder(1);
     const staff = await createStaff(ctx.app);
-    const scan = (user: TestUser, key: string) =>
-      ctx.app.inject({
-        method: 'POST',
-        url: '/tickets/check-in/',
-        headers: { ...authHeader(ctx.app, user.id), 'idempotency-key': key },
-        payload: { code: codes[0] },
-      });
+    const scan = (user: TestUser, key: string) => checkIn(codes[0]!, user, { key });
     const first = await scan(ctx.organizer, 'scan-1');
     expect(first.statusCode).toBe(200);
     const retry = await scan(ctx.organizer, 'scan-1');

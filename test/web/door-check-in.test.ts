@@ -72,7 +72,9 @@ describe('door check-in', { timeout: 120_000 }, () => {
 
     await scanByKeyboard(page, pair.codes[1]!.toLowerCase());
     await result(page).getByText('Already checked in').waitFor();
-    await result(page).getByText(new RegExp(`by ${organizer.username}\\.`)).waitFor();
+    await result(page)
+      .getByText(new RegExp(`by ${organizer.username}\\.`))
+      .waitFor();
 
     await scanByKeyboard(page, 'EVT-0000000000ZZ-1');
     await result(page).getByText('Unknown code').waitFor();
@@ -203,7 +205,12 @@ describe('door check-in', { timeout: 120_000 }, () => {
       await page.goto(`/app/check-in/${event.id}`);
       await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
       await page.getByText('Only the organizer of this event and staff can check its tickets in.').waitFor();
-      const scan = await app.inject({ method: 'POST', url: '/tickets/check-in/', headers: authHeader(app, who.id), payload: { code: codes[0] } });
+      const scan = await app.inject({
+        method: 'POST',
+        url: '/tickets/check-in/',
+        headers: authHeader(app, who.id),
+        payload: { code: codes[0] },
+      });
       expect([403, 404]).toContain(scan.statusCode);
       await context.close();
     }

@@ -106,8 +106,14 @@ describe('an organizer in the console', { timeout: 120_000 }, () => {
     await page.getByRole('row').filter({ hasText: 'cat_moss' }).getByText('waitlisted (#1)').waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByText('3 registrations', { exact: true }).waitFor();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the door list (CSV)' }).click()]);
-    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the door list (CSV)' }).click(),
+    ]);
+    const csv = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\r\n');
     expect(csv[0]).toBe('registration_id,username,status,quantity,created_at,cancelled_at,waitlist_position,ticket_codes,checked_in');
     expect(csv.slice(1).map((line) => line.split(',').slice(1, 4).join(','))).toEqual([
       'ann_river,registered,1',
@@ -135,7 +141,11 @@ describe('an organizer in the console', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Changes saved.').waitFor();
     // The waiting list took the added seat.
-    expect((await app.inject({ url: `/events/${event.id}/` })).json()).toMatchObject({ capacity: 3, registered_count: 3, waitlist_count: 0 });
+    expect((await app.inject({ url: `/events/${event.id}/` })).json()).toMatchObject({
+      capacity: 3,
+      registered_count: 3,
+      waitlist_count: 0,
+    });
 
     // Unpublish, publish again, then cancel with the number of attendees who will be told.
     await page.getByRole('button', { name: 'Unpublish' }).click();
@@ -145,7 +155,9 @@ describe('an organizer in the console', { timeout: 120_000 }, () => {
     await page.getByText(/is published: listed and open to registration/).waitFor();
     await page.getByRole('button', { name: 'Cancel event…' }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByText('3 registrations (registered or on the waiting list) will be cancelled and told by notification and mail.').waitFor();
+    await dialog
+      .getByText('3 registrations (registered or on the waiting list) will be cancelled and told by notification and mail.')
+      .waitFor();
     await expectAccessible(page, 'cancel dialog');
     await dialog.getByRole('button', { name: 'Cancel the event' }).click();
     await page.getByText('This event is cancelled: it can no longer be edited or published.').waitFor();
@@ -163,7 +175,12 @@ describe('an organizer in the console', { timeout: 120_000 }, () => {
 
     // On a phone nothing runs off the side.
     await page.setViewportSize({ width: 360, height: 740 });
-    for (const path of ['/app/organizer', `/app/organizer/events/${event.id}/attendees`, `/app/organizer/events/${event.id}/edit`, '/app/organizer/events/new']) {
+    for (const path of [
+      '/app/organizer',
+      `/app/organizer/events/${event.id}/attendees`,
+      `/app/organizer/events/${event.id}/edit`,
+      '/app/organizer/events/new',
+    ]) {
       await page.goto(path);
       await page.locator('h1').waitFor();
       await page.getByRole('navigation', { name: 'Organizer' }).waitFor();

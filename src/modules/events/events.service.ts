@@ -14,7 +14,7 @@ import { freeSeats } from '../registrations/seat-rule.js';
 import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
-import type { EventChanges, EventInput, EventListQuery, EventStats, EventStatus, MyEventsQuery, Ordering } from './events.schemas.js';
+import type { EventChanges, EventInput, EventListQuery, EventStats, EventStatus, MyEventsQuery } from './events.schemas.js';
 
 export type { EventRow };
 

@@ -29,7 +29,13 @@ export async function sendScan(scan: { id: string; eventId: string; code: string
       outcome: { kind: 'admitted', title: 'Admitted', detail: `${data.holder.username} · seat ${data.seat} of ${data.quantity}` },
     };
   }
-  const body = (error ?? {}) as { code?: string; detail?: string; used_at?: string | null; used_by?: { username: string } | null; event?: { title: string } };
+  const body = (error ?? {}) as {
+    code?: string;
+    detail?: string;
+    used_at?: string | null;
+    used_by?: { username: string } | null;
+    event?: { title: string };
+  };
   const answer = (outcome: Outcome): SendResult => ({ answered: true, admitted: false, outcome });
   switch (response.status) {
     case 404:
@@ -51,7 +57,11 @@ export async function sendScan(scan: { id: string; eventId: string; code: string
       return answer({ kind: 'cancelled', title: 'Cancelled', detail: 'This ticket’s registration was cancelled: do not admit.' });
     }
     if (body.code === 'wrong_event') {
-      return answer({ kind: 'wrong_event', title: 'Another event', detail: `This ticket is for “${body.event?.title ?? 'another event'}”.` });
+      return answer({
+        kind: 'wrong_event',
+        title: 'Another event',
+        detail: `This ticket is for “${body.event?.title ?? 'another event'}”.`,
+      });
     }
   }
   // The first attempt is still running (409 in progress) or the server failed: try again later.

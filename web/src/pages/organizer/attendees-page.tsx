@@ -28,7 +28,9 @@ export function AttendeesPage() {
     ordering: (f.applied.ordering || undefined) as Ordering | undefined,
   };
   const list = useApi(async () => {
-    const result = await api.GET('/events/{id}/registrations/', { params: { path: { id }, query: { ...query, page: f.page, page_size: PAGE_SIZE } } });
+    const result = await api.GET('/events/{id}/registrations/', {
+      params: { path: { id }, query: { ...query, page: f.page, page_size: PAGE_SIZE } },
+    });
     return { ...result, data: result.data as Page | undefined };
   }, `${id}?${f.key}`);
   useEventActivity((ids) => {
@@ -102,7 +104,13 @@ export function AttendeesPage() {
       </div>
       {downloadError && <Notice kind="error">{downloadError}</Notice>}
       {action.shown}
-      <ListResults id="attendees" heading="Registrations" state={list} loadingText="Loading registrations" count={(d) => plural(d.count, 'registration')}>
+      <ListResults
+        id="attendees"
+        heading="Registrations"
+        state={list}
+        loadingText="Loading registrations"
+        count={(d) => plural(d.count, 'registration')}
+      >
         {(data) => (
           <>
             <div className="table-wrap" role="region" aria-label="Registrations table" tabIndex={0}>
@@ -123,7 +131,9 @@ export function AttendeesPage() {
                       <td>{r.email}</td>
                       <td>{r.quantity}</td>
                       <td>
-                        <span className={`status status-${r.status}`}>{r.status === 'waitlisted' ? `waitlisted (#${r.waitlist_position ?? '?'})` : r.status}</span>
+                        <span className={`status status-${r.status}`}>
+                          {r.status === 'waitlisted' ? `waitlisted (#${r.waitlist_position ?? '?'})` : r.status}
+                        </span>
                         <br />
                         <span className="hint">since {formatDateTime(r.created_at)}</span>
                       </td>
@@ -138,7 +148,12 @@ export function AttendeesPage() {
                                 {t.is_used ? (
                                   <span className="status status-registered">checked in {t.used_at ? formatDateTime(t.used_at) : ''}</span>
                                 ) : r.status === 'registered' ? (
-                                  <button type="button" disabled={action.busy} onClick={() => void checkIn(r, t.code)} aria-label={`Check in ${t.code}`}>
+                                  <button
+                                    type="button"
+                                    disabled={action.busy}
+                                    onClick={() => void checkIn(r, t.code)}
+                                    aria-label={`Check in ${t.code}`}
+                                  >
                                     Check in
                                   </button>
                                 ) : (

@@ -87,10 +87,7 @@ export function EventFormPage() {
   useTitle(editing ? 'Edit event' : 'New event');
   const navigate = useNavigate();
   const categories = useApi(() => api.GET('/categories/', { params: { query: { page_size: 100 } } }), 'categories');
-  const event = useApi(
-    () => (id ? api.GET('/events/{id}/', { params: { path: { id } } }) : Promise.resolve({ data: null })),
-    id ?? 'new',
-  );
+  const event = useApi(() => (id ? api.GET('/events/{id}/', { params: { path: { id } } }) : Promise.resolve({ data: null })), id ?? 'new');
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
@@ -175,8 +172,22 @@ export function EventFormPage() {
       ) : (
         <form onSubmit={(e) => void submit(e)} noValidate className="event-form">
           <Field label="Title" name="title" value={draft.title} onChange={set('title')} error={errors.title} required maxLength={200} />
-          <TextAreaField label="Description" name="description" value={draft.description} onChange={set('description')} error={errors.description} />
-          <Field label="Location" name="location" value={draft.location} onChange={set('location')} error={errors.location} required maxLength={200} />
+          <TextAreaField
+            label="Description"
+            name="description"
+            value={draft.description}
+            onChange={set('description')}
+            error={errors.description}
+          />
+          <Field
+            label="Location"
+            name="location"
+            value={draft.location}
+            onChange={set('location')}
+            error={errors.location}
+            required
+            maxLength={200}
+          />
           <Field
             label={`Starts (${zone} time)`}
             type="datetime-local"
@@ -187,8 +198,24 @@ export function EventFormPage() {
             required
             hint={`In your time zone, ${zone}; attendees see it in theirs.`}
           />
-          <Field label={`Ends (${zone} time, optional)`} type="datetime-local" name="end_time" value={draft.end} onChange={set('end')} error={errors.end_time} />
-          <Field label="Capacity" type="number" inputMode="numeric" name="capacity" value={draft.capacity} onChange={set('capacity')} error={errors.capacity} required />
+          <Field
+            label={`Ends (${zone} time, optional)`}
+            type="datetime-local"
+            name="end_time"
+            value={draft.end}
+            onChange={set('end')}
+            error={errors.end_time}
+          />
+          <Field
+            label="Capacity"
+            type="number"
+            inputMode="numeric"
+            name="capacity"
+            value={draft.capacity}
+            onChange={set('capacity')}
+            error={errors.capacity}
+            required
+          />
           <Field
             label="“Selling out soon” threshold"
             type="number"
@@ -209,12 +236,22 @@ export function EventFormPage() {
           </SelectField>
           {errors.category && <p className="field-error">{errors.category}</p>}
           <div className="field checkbox">
-            <input id="recurring" type="checkbox" checked={draft.is_recurring} onChange={(e) => setDraft({ ...draft, is_recurring: e.target.checked })} />
+            <input
+              id="recurring"
+              type="checkbox"
+              checked={draft.is_recurring}
+              onChange={(e) => setDraft({ ...draft, is_recurring: e.target.checked })}
+            />
             <label htmlFor="recurring">Recurring event</label>
           </div>
           {!editing && (
             <div className="field checkbox">
-              <input id="publish" type="checkbox" checked={draft.is_active} onChange={(e) => setDraft({ ...draft, is_active: e.target.checked })} />
+              <input
+                id="publish"
+                type="checkbox"
+                checked={draft.is_active}
+                onChange={(e) => setDraft({ ...draft, is_active: e.target.checked })}
+              />
               <label htmlFor="publish">Publish now (otherwise only you see it until you publish it)</label>
             </div>
           )}
@@ -240,7 +277,9 @@ function PublishAndCancel({ event, onChange }: { event: Event; onChange: () => v
     setConfirming(true);
     setToTell(null);
     const count = async (status: 'registered' | 'waitlisted') => {
-      const { data } = await api.GET('/events/{id}/registrations/', { params: { path: { id: event.id }, query: { status, page_size: 1 } } });
+      const { data } = await api.GET('/events/{id}/registrations/', {
+        params: { path: { id: event.id }, query: { status, page_size: 1 } },
+      });
       return typeof data === 'object' && data ? data.count : 0;
     };
     const [registered, waitlisted] = await Promise.all([count('registered'), count('waitlisted')]);
@@ -251,12 +290,16 @@ function PublishAndCancel({ event, onChange }: { event: Event; onChange: () => v
     const done = isActive
       ? `“${event.title}” is published: listed and open to registration.`
       : `“${event.title}” is unpublished: hidden from attendees and closed to registration; its registrations are kept.`;
-    if (await action.run(() => api.PATCH('/events/{id}/edit/', { params: { path: { id: event.id } }, body: { is_active: isActive } }), done)) onChange();
+    if (
+      await action.run(() => api.PATCH('/events/{id}/edit/', { params: { path: { id: event.id } }, body: { is_active: isActive } }), done)
+    )
+      onChange();
   };
 
   const cancel = async () => {
     setConfirming(false);
-    if (await action.run(() => api.DELETE('/events/{id}/edit/', { params: { path: { id: event.id } } }), `“${event.title}” is cancelled.`)) onChange();
+    if (await action.run(() => api.DELETE('/events/{id}/edit/', { params: { path: { id: event.id } } }), `“${event.title}” is cancelled.`))
+      onChange();
   };
 
   return (

@@ -43,7 +43,13 @@ export function MyEventsPage() {
           </button>
         </div>
       </form>
-      <ListResults id="my-events" heading="Your events" state={events} loadingText="Loading your events" count={(d) => plural(d.count, 'event')}>
+      <ListResults
+        id="my-events"
+        heading="Your events"
+        state={events}
+        loadingText="Loading your events"
+        count={(d) => plural(d.count, 'event')}
+      >
         {(data) =>
           data.results.length === 0 ? (
             <p className="empty">
