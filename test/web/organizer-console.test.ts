@@ -41,7 +41,7 @@ describe('an organizer in the console', { timeout: 120_000 }, () => {
     await expectAccessible(page, 'new event form with an error');
     await capacity.fill('2');
     await page.getByRole('button', { name: 'Create event' }).click();
-    await page.getByRole('heading', { name: 'My events' }).waitFor();
+    await page.getByText('Event “Harbour lights concert” created.').waitFor();
     await page.getByRole('heading', { name: 'Harbour lights concert' }).waitFor();
 
     const mine = (await app.inject({ url: '/events/mine/', headers: authHeader(app, organizer.id) })).json().results;

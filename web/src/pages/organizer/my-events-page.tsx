@@ -1,7 +1,7 @@
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, type Event } from '../../api/client';
 import { ListResults, Pager, useUrlFilters } from '../../components/lists';
-import { Badge, SelectField, useTitle } from '../../components/ui';
+import { Badge, Notice, SelectField, useTitle } from '../../components/ui';
 import { formatDateTime, plural } from '../../lib/format';
 import { useEventActivity } from '../../lib/live';
 import { useApi } from '../../lib/use-api';
@@ -16,6 +16,7 @@ type Show = 'upcoming' | 'past' | 'inactive';
 export function MyEventsPage() {
   useTitle('My events');
   const f = useUrlFilters(FILTERS);
+  const created = useSearchParams()[0].get('created');
   const show = (f.applied.show || undefined) as Show | undefined;
   const events = useApi(
     () =>
@@ -27,6 +28,7 @@ export function MyEventsPage() {
   return (
     <>
       <h1>My events</h1>
+      {created && <Notice kind="success">Event “{created}” created.</Notice>}
       <p className="actions">
         <Link to="/organizer/events/new">Create an event</Link>
       </p>
