@@ -114,10 +114,8 @@ describe('door check-in', { timeout: 120_000 }, () => {
     await page.goto(`/app/check-in/${event.id}`);
     await page.getByText('Checked in 0 of 3').waitFor();
     // The page has its service worker and has cached itself.
-    await page.waitForFunction(async () => {
-      const registration = await navigator.serviceWorker.getRegistration('/app/check-in/');
-      return Boolean(registration?.active) && (await (await caches.open('check-in-v1')).keys()).length >= 3;
-    });
+    await page.getByText('Ready to work offline').waitFor();
+    expect(await page.evaluate(async () => Boolean(await caches.match('/app/check-in/')))).toBe(true);
 
     await context.setOffline(true);
     await page.getByText(/^Offline: scans are kept on this device/).waitFor();
@@ -144,7 +142,8 @@ describe('door check-in', { timeout: 120_000 }, () => {
     for (const code of [a.codes[0]!, b.codes[0]!, c.codes[0]!]) expect((await ticket(code, organizer)).is_used).toBe(code === b.codes[0]);
 
     await context.setOffline(false);
-    await expect.poll(() => page.locator('.scan-queued').count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => page.locator('.scan-list li:not(.scan-queued)').count(), { timeout: 20_000 }).toBe(3);
+    expect(await page.locator('.scan-queued').count()).toBe(0);
     const answers = await page.locator('.scan-list li').allTextContents();
     // Newest first on screen: c, b, a.
     expect(answers[0]).toContain(c.codes[0]);

@@ -72,6 +72,7 @@ export function CheckInPage() {
   const [camera, setCamera] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [sessionOver, setSessionOver] = useState(false);
+  const [offlineReady, setOfflineReady] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const flushing = useRef(false);
   const lastCamera = useRef<{ code: string; at: number } | null>(null);
@@ -154,7 +155,7 @@ export function CheckInPage() {
   }, [scans, flush]);
 
   useEffect(() => {
-    if (access === 'allowed') void cacheForOffline();
+    if (access === 'allowed') void cacheForOffline().then(setOfflineReady);
   }, [access]);
 
   useEventActivity((ids) => {
@@ -202,7 +203,8 @@ export function CheckInPage() {
   }, []);
 
   if (restoring) return <Loading what="Restoring your session" />;
-  if (!user && !(hasStoredSession() && !online)) {
+  // A tab holding a session works on while it cannot be restored (offline) or is being restored (back online).
+  if (!user && !hasStoredSession()) {
     return (
       <section className="narrow">
         <h1>Door check-in</h1>
@@ -285,6 +287,7 @@ export function CheckInPage() {
         </button>
         <Link to={`/organizer/events/${id}/attendees`}>Attendees</Link>
       </div>
+      {offlineReady && <p className="hint">Ready to work offline: this page reloads and keeps scans without network.</p>}
       {camera && (
         <Suspense fallback={<Loading what="Starting the camera" />}>
           <CameraScanner onCode={fromCamera} />

@@ -7,8 +7,9 @@ const CACHE = 'check-in-v1';
 /** The page itself: every /app/ path is the same index.html. */
 const SHELL = '/app/check-in/';
 
-export async function cacheForOffline(): Promise<void> {
-  if (!('serviceWorker' in navigator) || !('caches' in window)) return;
+/** Resolves true once the page and its files are cached and its service worker is active: a reload works offline. */
+export async function cacheForOffline(): Promise<boolean> {
+  if (!('serviceWorker' in navigator) || !('caches' in window)) return false;
   try {
     await navigator.serviceWorker.register('/app/check-in-sw.js', { scope: SHELL });
     const assets = performance
@@ -18,7 +19,10 @@ export async function cacheForOffline(): Promise<void> {
       .map((url) => url.pathname);
     const cache = await caches.open(CACHE);
     await cache.addAll([SHELL, ...new Set(assets)]);
+    await navigator.serviceWorker.ready;
+    return true;
   } catch {
     // No service worker (a private window, an old browser): the page works online as usual.
+    return false;
   }
 }
