@@ -248,6 +248,7 @@ const rows: Row[] = [
   { route: 'GET /events/{id}/', call: () => ({ url: `/events/${event.id}/` }), expect: everyone(200) },
   { route: 'GET /events/{id}/calendar.ics', call: () => ({ url: `/events/${event.id}/calendar.ics` }), expect: everyone(200) },
   { route: 'GET /events/mine/', call: () => ({ url: '/events/mine/' }), expect: signedIn(200) },
+  { route: 'GET /events/{id}/stats/', call: () => ({ url: `/events/${event.id}/stats/` }), expect: ownerOrStaff(200) },
   {
     route: 'POST /events/create/',
     call: () => ({ url: '/events/create/', payload: eventBody() }),

@@ -12,8 +12,14 @@ import {
 
 const ctx = appWithOrganizer();
 
-const checkIn = (code: string, user: TestUser) =>
-  ctx.app.inject({ method: 'POST', url: '/tickets/check-in/', headers: authHeader(ctx.app, user.id), payload: { code } });
+/** POST /tickets/check-in/ as `user`; `door` is the event being checked in, `key` an Idempotency-Key. */
+const checkIn = (code: string, user: TestUser, { door, key }: { door?: string; key?: string } = {}) =>
+  ctx.app.inject({
+    method: 'POST',
+    url: '/tickets/check-in/',
+    headers: { ...authHeader(ctx.app, user.id), ...(key ? { 'idempotency-key': key } : {}) },
+    payload: { code, ...(door ? { event: door } : {}) },
+  });
 const getTicket = (code: string, user: TestUser) =>
   ctx.app.inject({ method: 'GET', url: `/tickets/${encodeURIComponent(code)}/`, headers: authHeader(ctx.app, user.id) });
 
@@ -36,8 +42,10 @@ describe('POST /tickets/check-in/', () => {
       id: reg.ticket_instances[1].id,
       code: codes[1],
       seat: 2,
+      quantity: 2,
       is_used: true,
       used_at: '2030-01-01T00:00:00.000Z',
+      used_by: { id: ctx.organizer.id, username: ctx.organizer.username },
       status: 'used',
       registration: reg.id,
       holder: { id: holder.id, username: holder.username },
@@ -48,9 +56,10 @@ describe('POST /tickets/check-in/', () => {
     const again = await checkIn(codes[1]!, ctx.organizer);
     expect(again.statusCode).toBe(409);
     expect(again.json()).toEqual({
-      detail: 'This ticket has already been checked in.',
+      detail: `This ticket has already been checked in by ${ctx.organizer.username}.`,
       code: 'already_checked_in',
       used_at: '2030-01-01T00:00:00.000Z',
+      used_by: { id: ctx.organizer.id, username: ctx.organizer.username },
     });
     // The other seat is still valid, and the registration shows which seat was used.
     expect((await getTicket(codes[0]!, holder)).json()).toMatchObject({ status: 'valid', is_used: false });
@@ -87,6 +96,35 @@ describe('POST /tickets/check-in/', () => {
     // Nothing above marked it used.
     const staff = await createStaff(ctx.app);
     expect((await checkIn(codes[0]!, staff)).statusCode).toBe(200);
+  });
+
+  it('at the door of one event, refuses a ticket of another of the organizer’s events with 409 wrong_event naming it', async () => {
+    const { event, codes } = await ticketHolder(1);
+    const elsewhere = await createEvent(ctx.app, ctx.organizer, { title: 'Other Night' });
+    const res = await checkIn(codes[0]!, ctx.organizer, { door: elsewhere.id });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({
+      detail: 'This ticket is for another event: Door Test.',
+      code: 'wrong_event',
+      event: { id: event.id, title: 'Door Test', date_time: event.dateTime.toISOString() },
+    });
+    // Not admitted by that refusal; at its own event's door it is.
+    expect((await checkIn(codes[0]!, ctx.organizer, { door: event.id })).statusCode).toBe(200);
+  });
+
+  it('a retried scan (same Idempotency-Key) answers the admission again; a new scan of the used ticket says who admitted it', async () => {
+    const { codes } = await ticketHolder(1);
+    const staff = await createStaff(ctx.app);
+    const scan = (user: TestUser, key: string) => checkIn(codes[0]!, user, { key });
+    const first = await scan(ctx.organizer, 'scan-1');
+    expect(first.statusCode).toBe(200);
+    const retry = await scan(ctx.organizer, 'scan-1');
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+    const otherDoor = await scan(staff, 'scan-2');
+    expect(otherDoor.statusCode).toBe(409);
+    expect(otherDoor.json()).toMatchObject({ code: 'already_checked_in', used_by: { id: ctx.organizer.id } });
   });
 
   it('accepts a code typed in lower case', async () => {

@@ -49,6 +49,17 @@ describe('the web app under /app/', () => {
     expect(missing.headers['cache-control']).toBe('no-cache');
   });
 
+  it('serves the door check-in service worker as script, never cached, under the CSP that lets it run', async () => {
+    const res = await ctx.app.inject({ url: '/app/check-in-sw.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/javascript/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.headers['content-security-policy']).toBe(WEB_APP_CSP);
+    expect(res.body).toContain("addEventListener('fetch'");
+    // Workers: our own files (the service worker) and blob: (qr-scanner's decoder worker), nothing else.
+    expect(WEB_APP_CSP).toContain("worker-src 'self' blob:");
+  });
+
   it('has a CSP that allows nothing inline and nothing from another origin', () => {
     const directives = Object.fromEntries(WEB_APP_CSP.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
     expect(directives['script-src']).toEqual(["'self'"]);

@@ -192,6 +192,8 @@ export const tickets = pgTable(
     code: text('code').notNull(),
     isUsed: boolean('is_used').notNull().default(false),
     usedAt: timestamp('used_at', { withTimezone: true }),
+    /** Who checked it in (an organizer or staff member); null before, or once that account is deleted. */
+    usedBy: uuid('used_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('tickets_code_key').on(t.code), uniqueIndex('tickets_registration_seat_key').on(t.registrationId, t.seat)],

@@ -55,6 +55,7 @@ export const operationIds: Record<string, string> = {
   'POST /events/create/': 'createEvent',
   'GET /events/:id/': 'getEvent',
   'GET /events/:id/calendar.ics': 'getEventCalendar',
+  'GET /events/:id/stats/': 'getEventStats',
   'PUT /events/:id/edit/': 'replaceEvent',
   'PATCH /events/:id/edit/': 'updateEvent',
   'DELETE /events/:id/edit/': 'cancelEvent',

@@ -10,6 +10,9 @@ export const defaultWebDistDir = fileURLToPath(new URL('../../web/dist', import.
 /**
  * The app's pages load only their own scripts, styles and data: no inline script or style element, nothing from
  * another origin. React writes `style` through the CSSOM, which style-src does not govern; QR codes are data: images.
+ * Workers: the door check-in's service worker is one of our files ('self'); the camera's QR decoder (qr-scanner,
+ * where the browser has no BarcodeDetector) starts its Web Worker from a blob: URL of code in our own bundle, so
+ * worker-src also allows blob: (only script that already runs here can make one; script-src stays 'self').
  */
 export const WEB_APP_CSP = [
   "default-src 'self'",
@@ -18,6 +21,7 @@ export const WEB_APP_CSP = [
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
+  "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'self'",

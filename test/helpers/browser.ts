@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import jsQRModule from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -70,9 +71,44 @@ export function useServerAndBrowser(): { server: WebServer; browser: Browser } {
   return suite;
 }
 
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium`);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * A Chromium whose camera films `y4mFile` in a loop (and grants camera access without asking), as a phone held
+ * up to a ticket would see it.
+ */
+export const launchBrowserWithCamera = (y4mFile: string) =>
+  launchBrowser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4mFile}`]);
+
+/**
+ * Writes a short raw video (YUV4MPEG2, 4:2:0, full-range luma) of `text` as a QR code, black on white and
+ * centred: what launchBrowserWithCamera's camera shows. No ffmpeg needed: each frame is the luma plane followed by
+ * two neutral chroma planes.
+ */
+export function writeQrVideo(text: string, file: string, { width = 640, height = 480, frames = 5, modulePx = 8 } = {}): void {
+  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const size = qr.modules.size;
+  const quiet = 4;
+  const side = (size + 2 * quiet) * modulePx;
+  const left = Math.floor((width - side) / 2);
+  const top = Math.floor((height - side) / 2);
+  const luma = Buffer.alloc(width * height, 255);
+  for (let row = 0; row < size; row++) {
+    for (let col = 0; col < size; col++) {
+      if (!qr.modules.get(row, col)) continue;
+      for (let y = 0; y < modulePx; y++) {
+        const start = (top + (quiet + row) * modulePx + y) * width + left + (quiet + col) * modulePx;
+        luma.fill(0, start, start + modulePx);
+      }
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`);
+  fs.writeFileSync(file, Buffer.concat([header, ...Array.from({ length: frames }, () => frame)]));
 }
 
 export interface TrackedPage {

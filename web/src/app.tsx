@@ -1,3 +1,4 @@
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { Layout } from './components/layout';
 import { LoginPage, SignUpPage } from './pages/account/auth-pages';
@@ -17,6 +18,16 @@ import { AdminFeedbackPage } from './pages/admin/feedback-page';
 import { AdminSystemPage } from './pages/admin/system-page';
 import { AdminUserPage, AdminUsersPage } from './pages/admin/users-pages';
 import { NotFoundPage, RequireSession } from './components/layout';
+import { Loading } from './components/ui';
+import { OrganizerLayout } from './pages/organizer/organizer-ui';
+
+// The organizer console and the door are loaded when first opened: attendees never download them.
+const MyEventsPage = lazy(() => import('./pages/organizer/my-events-page').then((m) => ({ default: m.MyEventsPage })));
+const EventFormPage = lazy(() => import('./pages/organizer/event-form-page').then((m) => ({ default: m.EventFormPage })));
+const AttendeesPage = lazy(() => import('./pages/organizer/attendees-page').then((m) => ({ default: m.AttendeesPage })));
+const CheckInPage = lazy(() => import('./pages/checkin/check-in-page').then((m) => ({ default: m.CheckInPage })));
+
+const later = (page: ReactNode) => <Suspense fallback={<Loading what="Loading the page" />}>{page}</Suspense>;
 
 export function App() {
   return (
@@ -36,6 +47,14 @@ export function App() {
             <Route path="notifications" element={<NotificationsPage />} />
             <Route path="profile" element={<ProfilePage />} />
           </Route>
+          <Route path="organizer" element={<OrganizerLayout />}>
+            <Route index element={later(<MyEventsPage />)} />
+            <Route path="events/new" element={later(<EventFormPage />)} />
+            <Route path="events/:id/edit" element={later(<EventFormPage key="edit" />)} />
+            <Route path="events/:id/attendees" element={later(<AttendeesPage />)} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+          <Route path="check-in/:id" element={later(<CheckInPage />)} />
           <Route path="admin" element={<AdminLayout />}>
             <Route index element={<Navigate to="users" replace />} />
             <Route path="users" element={<AdminUsersPage />} />

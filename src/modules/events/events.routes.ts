@@ -4,7 +4,7 @@ import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagin
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { eventCalendar } from './events.ics.js';
-import { Event, EventCreateBody, EventListQuery, EventReplaceBody, EventUpdateBody, MyEventsQuery } from './events.schemas.js';
+import { Event, EventCreateBody, EventListQuery, EventReplaceBody, EventStats, EventUpdateBody, MyEventsQuery } from './events.schemas.js';
 import * as events from './events.service.js';
 import { toEventResponse } from './events.present.js';
 
@@ -46,13 +46,14 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security: bearer,
         summary: 'Your own events, past and cancelled ones included',
+        description: '`show` narrows them to upcoming, past or inactive (unpublished and cancelled) events.',
         querystring: MyEventsQuery,
         response: { 200: Paginated(Event), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await events.listMyEvents(app.db, currentUser(request), request.query.ordering ?? '-date_time', window);
+      const { rows, total } = await events.listMyEvents(app.db, currentUser(request), request.query, window, app.clock.now());
       return paginated(request, window, total, rows.map(toEventResponse));
     },
   );
@@ -90,6 +91,24 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.type('application/json; charset=utf-8').send(await events.getVisibleEventJson(app.db, request.user, request.params.id)),
+  );
+
+  app.get(
+    '/events/:id/stats/',
+    {
+      preHandler: app.auth.required,
+      schema: {
+        tags,
+        security: bearer,
+        summary: "An event's numbers (its organizer or staff): seats, waiting list, check-ins, orders per day",
+        description:
+          'What the organizer console shows beside each event. Organizers and staff are told on their notification ' +
+          'stream (`event: event_activity`) when these may have changed.',
+        params: IdParams,
+        response: { 200: EventStats, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => events.getEventStats(app.db, currentUser(request), request.params.id),
   );
 
   app.get(

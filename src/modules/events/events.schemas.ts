@@ -101,4 +101,36 @@ export const EventListQuery = Type.Object({
 });
 export type EventListQuery = Static<typeof EventListQuery>;
 
-export const MyEventsQuery = Type.Object({ ...PaginationQuery, ordering: Type.Optional(OrderingParam('-date_time')) });
+export const myEventsShows = ['upcoming', 'past', 'inactive'] as const;
+export const MyEventsQuery = Type.Object({
+  ...PaginationQuery,
+  ordering: Type.Optional(OrderingParam('-date_time')),
+  show: Type.Optional(
+    Type.Unsafe<(typeof myEventsShows)[number]>({
+      type: 'string',
+      enum: [...myEventsShows],
+      description:
+        '`upcoming`: published events that have not started; `past`: published events that have; `inactive`: ' +
+        'unpublished and cancelled ones. Default: all.',
+    }),
+  ),
+});
+export type MyEventsQuery = Static<typeof MyEventsQuery>;
+
+export const EventStats = Type.Object({
+  event: Uuid(),
+  capacity: Type.Integer(),
+  registered_count: Type.Integer({ description: 'Seats held by registered orders.' }),
+  waitlist_count: Type.Integer({ description: 'Orders on the waiting list.' }),
+  tickets_remaining: Type.Integer(),
+  checked_in_count: Type.Integer({ description: 'Tickets of registered orders checked in at the door.' }),
+  registrations_over_time: Type.Array(
+    Type.Object({
+      date: Type.String({ format: 'date', description: 'A UTC day, YYYY-MM-DD.' }),
+      registrations: Type.Integer({ description: 'Orders made that day (later cancelled ones included).' }),
+      seats: Type.Integer({ description: 'Seats those orders asked for.' }),
+    }),
+    { description: 'Days with at least one order, oldest first.' },
+  ),
+});
+export type EventStats = Static<typeof EventStats>;

@@ -7,13 +7,15 @@ import { canCreateEvent, canManageEvent, canReadEvent } from '../../lib/access.j
 import type { AuthUser } from '../../plugins/auth.js';
 import { recordStaffAction } from '../audit/audit.service.js';
 import * as categories from '../categories/categories.service.js';
-import { notifyEventChanged } from '../notifications/notifications.service.js';
-import { cancelAllForEvent, capacityChanged, lockEventSeats } from '../registrations/registrations.service.js';
+import { announceEventActivity, notifyEventChanged } from '../notifications/notifications.service.js';
+import { cancelAllForEvent, capacityChanged, lockEventSeats, registrationsPerDay } from '../registrations/registrations.service.js';
+import { countCheckedIn } from '../tickets/tickets.service.js';
+import { freeSeats } from '../registrations/seat-rule.js';
 import { eventCancelledItem, eventUpdatedItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import { eventStatus } from './events.present.js';
 import * as repo from './events.repository.js';
 import type { EventFilter, EventRow } from './events.repository.js';
-import type { EventChanges, EventInput, EventListQuery, Ordering } from './events.schemas.js';
+import type { EventChanges, EventInput, EventListQuery, EventStats, MyEventsQuery } from './events.schemas.js';
 
 export type { EventRow };
 
@@ -144,6 +146,7 @@ export async function updateEvent(db: Db, actor: AuthUser, id: string, changes: 
       now,
     );
     await queueWebhooks(tx, id, [eventUpdatedItem(updated)], now);
+    await announceEventActivity(tx, [id]);
     // Still under the row lock, so no new registration can take the added seats before the waiting list does.
     if (updated.capacity > event.capacity && (await capacityChanged(tx, updated, now))) {
       return (await repo.findEventById(tx, id))!;
@@ -166,6 +169,7 @@ export async function cancelEvent(db: Db, actor: AuthUser, id: string, now: Date
     const cancelled = await cancelAllForEvent(tx, id, now);
     await repo.updateEventRow(tx, id, { isActive: false, cancelledAt: now, updatedAt: now });
     await queueWebhooks(tx, id, [eventCancelledItem(event, cancelled)], now);
+    await announceEventActivity(tx, [id]);
     // An organizer cancelling their own event is theirs to do; staff stepping in is recorded.
     if (actor.isStaff && actor.id !== event.organizerId) {
       await recordStaffAction(
@@ -214,6 +218,7 @@ export async function setEventPublished(db: Db, actor: AuthUser, id: string, pub
       },
       now,
     );
+    await announceEventActivity(tx, [id]);
     return updated;
   });
 }
@@ -348,10 +353,36 @@ export async function listAllEvents(
 export async function listMyEvents(
   db: Db,
   actor: AuthUser,
-  ordering: Ordering,
+  query: Pick<MyEventsQuery, 'ordering' | 'show'>,
   page: { limit: number; offset: number },
+  now: Date,
 ): Promise<{ rows: EventRow[]; total: number }> {
-  return repo.listEvents(db, { organizerId: actor.id }, ordering, page.limit, page.offset);
+  const shown: Record<NonNullable<MyEventsQuery['show']>, EventFilter> = {
+    upcoming: { isActive: true, from: now },
+    past: { isActive: true, toExclusive: now },
+    inactive: { isActive: false },
+  };
+  const filter = { organizerId: actor.id, ...(query.show ? shown[query.show] : {}) };
+  return repo.listEvents(db, filter, query.ordering ?? '-date_time', page.limit, page.offset);
+}
+
+/**
+ * An event's numbers for its organizer or staff: seats, waiting list, check-ins and orders per day. Anyone else
+ * gets what they would get for the event itself: 404 when they cannot see it, 403 when they can but not manage it.
+ */
+export async function getEventStats(db: Db, actor: AuthUser, id: string): Promise<EventStats> {
+  const event = await getVisibleEvent(db, actor, id);
+  if (!canManageEvent(actor, event)) throw forbidden('Only the event organizer or staff can see its numbers.');
+  const [checkedIn, perDay] = await Promise.all([countCheckedIn(db, id), registrationsPerDay(db, id)]);
+  return {
+    event: event.id,
+    capacity: event.capacity,
+    registered_count: event.registeredCount,
+    waitlist_count: event.waitlistCount,
+    tickets_remaining: freeSeats(event),
+    checked_in_count: checkedIn,
+    registrations_over_time: perDay,
+  };
 }
 
 export const findEventById = repo.findEventById;

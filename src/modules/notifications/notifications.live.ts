@@ -2,7 +2,7 @@ import { ApiError } from '../../lib/errors.js';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import type { Database } from '../../db/client.js';
-import { NOTIFICATIONS_CHANNEL } from './notifications.repository.js';
+import { EVENT_ACTIVITY_CHANNEL, NOTIFICATIONS_CHANNEL } from './notifications.repository.js';
 import { notificationsByIds, type NotificationRow } from './notifications.service.js';
 
 /** One open stream, as the hub sees it. */
@@ -10,6 +10,10 @@ export interface LiveSubscriber {
   userId: string;
   /** New notifications of this user, oldest first, once their transaction committed. */
   deliver(rows: NotificationRow[]): void;
+  /** Something changed at an event this subscriber organizes (or any event, with `allEvents`), once committed. */
+  activity?(eventId: string): void;
+  /** Staff: hear of activity at every event, not only their own. */
+  allEvents?: boolean;
   /** The database listener reconnected; messages sent meanwhile are lost, so re-read from your position. */
   resync(): void;
   /** The process is shutting down: end the stream (the client reconnects elsewhere with Last-Event-ID). */
@@ -19,6 +23,8 @@ export interface LiveSubscriber {
 interface Listener {
   stop(): Promise<void>;
 }
+
+type ChannelHandlers = Record<string, (payload: string | undefined) => void>;
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
@@ -32,6 +38,8 @@ const FETCH_BATCH = 500;
  */
 export class NotificationHub {
   private readonly subscribers = new Map<string, Set<LiveSubscriber>>();
+  /** Subscribers that hear of activity at every event (staff). */
+  private readonly allEventWatchers = new Set<LiveSubscriber>();
   private listener?: Promise<Listener>;
   private readonly pending = new Set<string>();
   private flushing?: Promise<void>;
@@ -62,8 +70,10 @@ export class NotificationHub {
     }
     if (!set) this.subscribers.set(subscriber.userId, (set = new Set()));
     set.add(subscriber);
+    if (subscriber.allEvents) this.allEventWatchers.add(subscriber);
     const unsubscribe = () => {
       set.delete(subscriber);
+      this.allEventWatchers.delete(subscriber);
       if (set.size === 0 && this.subscribers.get(subscriber.userId) === set) this.subscribers.delete(subscriber.userId);
     };
     try {
@@ -80,6 +90,7 @@ export class NotificationHub {
     this.closed = true;
     for (const set of this.subscribers.values()) for (const subscriber of set) subscriber.close();
     this.subscribers.clear();
+    this.allEventWatchers.clear();
     const listener = this.listener;
     this.listener = undefined;
     if (listener) await listener.then((l) => l.stop()).catch(() => {});
@@ -95,13 +106,32 @@ export class NotificationHub {
   }
 
   private startListener(): Promise<Listener> {
-    const onMessage = (payload: string | undefined) => this.onMessage(payload);
+    const handlers: ChannelHandlers = {
+      [NOTIFICATIONS_CHANNEL]: (payload) => this.onMessage(payload),
+      [EVENT_ACTIVITY_CHANNEL]: (payload) => this.onActivity(payload),
+    };
     if (this.database.pglite) {
       const pglite = this.database.pglite;
-      return pglite.listen(NOTIFICATIONS_CHANNEL, onMessage).then((unlisten) => ({ stop: unlisten }));
+      return Promise.all(Object.entries(handlers).map(([channel, handler]) => pglite.listen(channel, handler))).then((unlistens) => ({
+        stop: async () => {
+          await Promise.all(unlistens.map((unlisten) => unlisten()));
+        },
+      }));
     }
     if (!this.database.pool) throw new Error('No database connection to listen on.');
-    return PgListener.start(this.database.pool.options, onMessage, () => this.onReconnect(), this.log);
+    return PgListener.start(this.database.pool.options, handlers, () => this.onReconnect(), this.log);
+  }
+
+  /** `<organizer_id>:<event_id>`: told to the organizer's streams and to those watching every event. */
+  private onActivity(payload: string | undefined): void {
+    const [organizerId, eventId] = (payload ?? '').split(':');
+    if (!organizerId || !eventId) return;
+    const told = new Set<LiveSubscriber>();
+    for (const subscriber of [...(this.subscribers.get(organizerId) ?? []), ...this.allEventWatchers]) {
+      if (told.has(subscriber)) continue;
+      told.add(subscriber);
+      subscriber.activity?.(eventId);
+    }
   }
 
   private onMessage(payload: string | undefined): void {
@@ -151,18 +181,18 @@ class PgListener implements Listener {
 
   private constructor(
     private readonly options: pg.ClientConfig,
-    private readonly onMessage: (payload: string | undefined) => void,
+    private readonly handlers: ChannelHandlers,
     private readonly onReconnect: () => void,
     private readonly log: FastifyBaseLogger,
   ) {}
 
   static async start(
     options: pg.ClientConfig,
-    onMessage: (payload: string | undefined) => void,
+    handlers: ChannelHandlers,
     onReconnect: () => void,
     log: FastifyBaseLogger,
   ): Promise<PgListener> {
-    const listener = new PgListener(options, onMessage, onReconnect, log);
+    const listener = new PgListener(options, handlers, onReconnect, log);
     await listener.connect();
     return listener;
   }
@@ -180,13 +210,13 @@ class PgListener implements Listener {
       this.scheduleReconnect();
     };
     client.on('notification', (message) => {
-      if (message.channel === NOTIFICATIONS_CHANNEL) this.onMessage(message.payload);
+      this.handlers[message.channel]?.(message.payload);
     });
     client.on('error', onLost);
     client.on('end', () => onLost());
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFICATIONS_CHANNEL}`);
+      for (const channel of Object.keys(this.handlers)) await client.query(`LISTEN ${channel}`);
     } catch (err) {
       lost = true;
       client.removeAllListeners();

@@ -2,13 +2,19 @@ import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'driz
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
 import type { WritePart } from '../../db/one-statement.js';
-import { notifications, registrations, streamTickets } from '../../db/schema.js';
+import { events, notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
 
 /** Channel of the live stream: each payload is `<user_id>:<notification_id>`. */
 export const NOTIFICATIONS_CHANNEL = 'notifications';
+
+/**
+ * Channel of organizers' live activity: each payload is `<organizer_id>:<event_id>`, announced in the transaction
+ * that changed the event's registrations, check-ins or details (so only committed changes are announced).
+ */
+export const EVENT_ACTIVITY_CHANNEL = 'event_activity';
 
 /** A notification as written: `createdAt` is when its cause happened (orders batched together keep their own times). */
 export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'kind' | 'message'> & { createdAt: Date };
@@ -58,6 +64,12 @@ export function notificationsWrite(
         returning id, user_id, event_id, kind, message, is_read, created_at`,
       ],
       ['published', sql`select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified`],
+      // Whatever told a registrant about an event (registered, waitlisted, promoted, cancelled) moved its numbers.
+      [
+        'announced',
+        sql`select pg_notify(${EVENT_ACTIVITY_CHANNEL}, e.organizer_id::text || ':' || e.id::text)
+        from ${events} as e where e.id in (select event_id from notified)`,
+      ],
       [
         'notification_messages',
         queue(
@@ -69,7 +81,8 @@ export function notificationsWrite(
     ],
     answer: sql`json_build_array(
       (select coalesce(json_agg(json_build_array(id, user_id, event_id, kind, message, is_read, created_at)), '[]') from notified),
-      (select count(*) from published))`,
+      (select count(*) from published),
+      (select count(*) from announced))`,
     read: (text) => {
       type Written = [string, string, string | null, NotificationRow['kind'], string, boolean, string];
       const [rows] = JSON.parse(text) as [Written[], number];
@@ -84,6 +97,15 @@ export function notificationsWrite(
       }));
     },
   };
+}
+
+/** Announces activity on the events to their organizers' live streams, when the transaction commits. */
+export async function announceEventActivity(db: Db, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db
+    .select({ announced: sql`pg_notify(${EVENT_ACTIVITY_CHANNEL}, ${events.organizerId}::text || ':' || ${events.id}::text)` })
+    .from(events)
+    .where(inArray(events.id, eventIds));
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */

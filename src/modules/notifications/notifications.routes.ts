@@ -164,7 +164,9 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Authenticate with the Bearer header or `?ticket=` (see POST /notifications/stream-ticket/). Each new ' +
           'notification arrives as `event: notification` with the notification as JSON in `data:` and a sortable ' +
-          '`id:`; comment lines are heartbeats. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive ' +
+          '`id:`; comment lines are heartbeats. Organizers (and staff, for every event) also get `event: event_activity` ' +
+          'with `data: {"event": "<id>"}` when one of their events changes (registration, cancellation, promotion, ' +
+          'check-in, edit): time to read its numbers again (GET /events/<id>/stats/). These carry no `id:`. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive ' +
           'what you missed first. One user may hold `MAX_STREAMS_PER_USER` streams (default 5) open on one server ' +
           'process; one more is refused with 429 `too_many_streams`.',
         querystring: StreamQuery,
@@ -184,10 +186,12 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const header = request.headers['last-event-id'];
       const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
+      const user = currentUser(request);
       await serveNotificationStream(request, reply, {
         db: app.db,
         hub,
-        userId: currentUser(request).id,
+        userId: user.id,
+        activity: user.isOrganizer || user.isStaff ? { allEvents: user.isStaff } : undefined,
         resumeFrom: parseStreamEventId(lastEventId),
         openedAt: app.clock.now(),
         heartbeatMs: app.config.streamHeartbeatMs,

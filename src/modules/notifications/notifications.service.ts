@@ -42,6 +42,12 @@ export function notificationsWrite(items: Array<NotificationInput & { createdAt:
   return repo.notificationsWrite(items, messages, queueSelectedCte);
 }
 
+/**
+ * Tells the organizers' open streams (and staff's) that these events changed: their numbers or details are worth
+ * reading again. Call it in the transaction of the change; writeNotifications does it for the events it writes about.
+ */
+export const announceEventActivity = (db: Db, eventIds: string[]): Promise<void> => repo.announceEventActivity(db, [...new Set(eventIds)]);
+
 /** writeNotifications for changes made `now`, unless an item says when. */
 export async function notify(db: Db, items: NotificationInput | NotificationInput[], now: Date): Promise<NotificationRow[]> {
   const list = Array.isArray(items) ? items : [items];

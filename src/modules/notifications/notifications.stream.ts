@@ -52,6 +52,11 @@ export interface StreamOptions {
   openedAt: Date;
   heartbeatMs: number;
   log: FastifyBaseLogger;
+  /**
+   * Organizers (and staff, `allEvents`) also hear `event: event_activity` with `data: {"event": "<id>"}` when an
+   * event of theirs changes (a registration, a cancellation, a promotion, a check-in, an edit): read it again.
+   */
+  activity?: { allEvents: boolean };
 }
 
 /**
@@ -115,6 +120,13 @@ export async function serveNotificationStream(request: FastifyRequest, reply: Fa
       if (live) rows.forEach(send);
       else backlog.push(...rows);
     },
+    ...(options.activity && {
+      allEvents: options.activity.allEvents,
+      // Not replayed on reconnect: a reconnecting client reads the numbers again anyway.
+      activity: (eventId: string) => {
+        if (live) write(`event: event_activity\ndata: ${JSON.stringify({ event: eventId })}\n\n`);
+      },
+    }),
     resync: () => {
       replayFrom(position).catch((err) => log.warn({ err }, 'notification stream resync failed'));
     },

@@ -44,8 +44,19 @@ export function toRegistrationResponse(r: RegistrationWithTickets) {
   };
 }
 
-/** The organizer's list also names each holder. */
-export const toEventRegistrationResponse = (r: RegistrationWithTickets) => ({ ...toRegistrationResponse(r), username: r.username });
+/** The organizer's list also names each holder, with their email, and says when each ticket was checked in. */
+export const toEventRegistrationResponse = (r: RegistrationWithTickets & { email: string }) => ({
+  ...toRegistrationResponse(r),
+  username: r.username,
+  email: r.email,
+  ticket_instances: r.tickets.map((t) => ({
+    id: t.id,
+    code: t.code,
+    seat: t.seat,
+    is_used: t.isUsed,
+    used_at: t.usedAt?.toISOString() ?? null,
+  })),
+});
 
 export const CSV_HEADER = [
   'registration_id',

@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, gte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
-import { events, registrations, users, type RegistrationStatus } from '../../db/schema.js';
+import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
+import type { AttendeeOrdering } from './registrations.schemas.js';
 import { jsonArrayOf, positionInQueue, registrationJsonSql, type RegistrationView } from './registrations.present.js';
 
 /** Reads only: every write to registrations (and to an event's seat counters) is in ledger.repository.ts. */
@@ -44,6 +45,7 @@ const viewColumns = {
   eventDateTime: events.dateTime,
   eventOrganizerId: events.organizerId,
   username: users.username,
+  email: users.email,
   waitlistPosition,
 };
 
@@ -55,8 +57,11 @@ function viewQuery(db: Db) {
     .innerJoin(users, eq(users.id, registrations.userId));
 }
 
-type ViewRow = { registration: RegistrationRow } & Omit<RegistrationView, keyof RegistrationRow>;
-const flatten = ({ registration, ...rest }: ViewRow): RegistrationView => ({ ...registration, ...rest });
+/** A registration as its event's organizer sees it: with the holder's email too. */
+export type AttendeeView = RegistrationView & { email: string };
+
+type ViewRow = { registration: RegistrationRow } & Omit<AttendeeView, keyof RegistrationRow>;
+const flatten = ({ registration, ...rest }: ViewRow): AttendeeView => ({ ...registration, ...rest });
 
 export async function findRegistrationView(db: Db, id: string): Promise<RegistrationView | undefined> {
   const [row] = await viewQuery(db).where(eq(registrations.id, id)).limit(1);
@@ -69,29 +74,65 @@ export interface RegistrationFilter {
   status?: RegistrationStatus;
   /** Only events starting at or after this instant. */
   eventsFrom?: Date;
+  /** Holder's username or email contains it, or one of the registration's ticket codes does (case-insensitive). */
+  search?: string;
 }
 
+/** ILIKE pattern "contains `term`", with LIKE's wildcards (and its escape character) in the term matched literally. */
+const contains = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 function filterWhere(filter: RegistrationFilter): SQL | undefined {
+  const search = filter.search?.trim();
+  const pattern = search ? contains(search) : undefined;
   return and(
     filter.userId ? eq(registrations.userId, filter.userId) : undefined,
     filter.eventId ? eq(registrations.eventId, filter.eventId) : undefined,
     filter.status ? eq(registrations.status, filter.status) : undefined,
     filter.eventsFrom ? gte(events.dateTime, filter.eventsFrom) : undefined,
+    pattern
+      ? or(
+          ilike(users.username, pattern),
+          ilike(users.email, pattern),
+          sql`exists (select 1 from ${tickets} where ${tickets.registrationId} = ${registrations.id} and ${tickets.code} ilike ${pattern})`,
+        )
+      : undefined,
   );
 }
 
-/** Newest first, or oldest with `oldestFirst`; `limit` undefined returns every matching row. */
+/** Every ordering ends with creation time and id, so pages never overlap or skip rows that tie. */
+const attendeeOrder: Record<AttendeeOrdering, SQL[]> = {
+  created_at: [asc(registrations.createdAt), asc(registrations.id)],
+  '-created_at': [desc(registrations.createdAt), desc(registrations.id)],
+  username: [asc(users.username), asc(registrations.createdAt), asc(registrations.id)],
+  '-username': [desc(users.username), asc(registrations.createdAt), asc(registrations.id)],
+  email: [asc(users.email), asc(registrations.createdAt), asc(registrations.id)],
+  '-email': [desc(users.email), asc(registrations.createdAt), asc(registrations.id)],
+  quantity: [asc(registrations.quantity), asc(registrations.createdAt), asc(registrations.id)],
+  '-quantity': [desc(registrations.quantity), asc(registrations.createdAt), asc(registrations.id)],
+};
+
+/**
+ * Newest first, oldest with `oldestFirst`, or in `ordering`; `limit` undefined returns every matching row. The
+ * holder's email rides along for the event's organizer.
+ */
 export async function listRegistrationViews(
   db: Db,
   filter: RegistrationFilter,
-  page: { limit?: number; offset?: number; oldestFirst?: boolean } = {},
-): Promise<{ rows: RegistrationView[]; total: number }> {
+  page: { limit?: number; offset?: number; oldestFirst?: boolean; ordering?: AttendeeOrdering } = {},
+): Promise<{ rows: AttendeeView[]; total: number }> {
   const where = filterWhere(filter);
-  const order = page.oldestFirst
-    ? [asc(registrations.createdAt), asc(registrations.id)]
-    : [desc(registrations.createdAt), desc(registrations.id)];
+  const order = page.ordering
+    ? attendeeOrder[page.ordering]
+    : page.oldestFirst
+      ? [asc(registrations.createdAt), asc(registrations.id)]
+      : [desc(registrations.createdAt), desc(registrations.id)];
   // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
-  const countQuery = db.select({ value: count() }).from(registrations).innerJoin(events, eq(events.id, registrations.eventId)).where(where);
+  const countQuery = db
+    .select({ value: count() })
+    .from(registrations)
+    .innerJoin(events, eq(events.id, registrations.eventId))
+    .innerJoin(users, eq(users.id, registrations.userId))
+    .where(where);
   let query = db
     .select({ ...viewColumns, total: sql<number>`(${countQuery})`.mapWith(Number) })
     .from(registrations)
@@ -148,6 +189,17 @@ export async function listMineJson(
     offset: page.offset,
   });
   return { total: row!.total, resultsJson: row!.results };
+}
+
+/** Orders made for an event per UTC day (cancelled ones included: they were made), oldest day first. */
+export async function registrationsPerDay(db: Db, eventId: string): Promise<{ date: string; registrations: number; seats: number }[]> {
+  const day = sql<string>`to_char(${registrations.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+  return db
+    .select({ date: day, registrations: count(), seats: sql<number>`sum(${registrations.quantity})::int`.mapWith(Number) })
+    .from(registrations)
+    .where(eq(registrations.eventId, eventId))
+    .groupBy(day)
+    .orderBy(day);
 }
 
 /** Registrations a user ever made, cancelled ones included (the staff's user page). */

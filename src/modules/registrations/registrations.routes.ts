@@ -113,6 +113,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         summary: "An event's registrations (its organizer or staff), oldest first",
         description:
+          '`search` finds a holder by username, email or ticket code; `status` filters and `ordering` sorts. ' +
           'JSON pages by default; the whole list as CSV (header row, RFC 4180) with `Accept: text/csv` or `?format=csv`. ' +
           'CSV cells that a spreadsheet would run as a formula are prefixed with a single quote.',
         params: IdParams,
@@ -130,7 +131,8 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const actor = currentUser(request);
-      const filter = { status: request.query.status };
+      const { status, search, ordering } = request.query;
+      const filter = { status, search, ordering };
       const wantsCsv = request.query.format === 'csv' || (request.headers.accept ?? '').includes('text/csv');
       if (wantsCsv) {
         const pages = await service.exportForEvent(app.db, actor, request.params.id, filter);

@@ -44,10 +44,18 @@ export const Registration = Type.Object({
   }),
 });
 
-/** A registration in the organizer's list also names its holder. */
+/** A registration in the organizer's list also names its holder and says when each ticket was checked in. */
 export const EventRegistration = Type.Object({
   ...Registration.properties,
   username: Type.String({ description: "The holder's username." }),
+  email: Type.String({ description: "The holder's email address." }),
+  ticket_instances: Type.Array(
+    Type.Object({
+      ...TicketInstance.properties,
+      used_at: Type.Union([DateTime(), Type.Null()], { description: 'When it was checked in.' }),
+    }),
+    { description: 'One per seat once registered; empty while waitlisted. Tickets of a cancelled registration are void.' },
+  ),
 });
 
 export const MineQuery = Type.Object({
@@ -56,8 +64,33 @@ export const MineQuery = Type.Object({
   upcoming: Type.Optional(Type.Boolean({ description: 'true: only events that have not started yet.' })),
 });
 
+export const attendeeOrderings = [
+  'created_at',
+  '-created_at',
+  'username',
+  '-username',
+  'email',
+  '-email',
+  'quantity',
+  '-quantity',
+] as const;
+export type AttendeeOrdering = (typeof attendeeOrderings)[number];
+
 export const EventRegistrationsQuery = Type.Object({
   ...PaginationQuery,
   status: Type.Optional(RegistrationStatus),
+  search: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: "Holder's username or email contains it, or one of the ticket codes does (case-insensitive).",
+    }),
+  ),
+  ordering: Type.Optional(
+    Type.Unsafe<AttendeeOrdering>({
+      type: 'string',
+      enum: [...attendeeOrderings],
+      description: 'Sort order (default `created_at`: oldest first, as a door list reads).',
+    }),
+  ),
   format: Type.Optional(Type.Literal('csv', { description: 'csv: the whole list (not paged) as CSV; `Accept: text/csv` does the same.' })),
 });

@@ -12,6 +12,7 @@ import { StaleHolders, groupCommit, lockAndClaim } from './group-commit.js';
 import * as ledger from './ledger.repository.js';
 import type { EventRow, RegistrationRow } from './ledger.repository.js';
 import * as repo from './registrations.repository.js';
+import type { AttendeeOrdering } from './registrations.schemas.js';
 import type { RegistrationView, RegistrationWithTickets } from './registrations.present.js';
 import { listeningEndpoints, queueWebhooks, queueWebhooksTo, registrationItem } from '../webhooks/webhooks.service.js';
 import { decideBatch, pickPromotions, promoted, released, freeSeats, type Decision, type LiveStatus } from './seat-rule.js';
@@ -27,7 +28,7 @@ const messages = {
   cancelledByOrganizer: (title: string) => `Your registration for ${title} has been cancelled by the organizer.`,
 };
 
-async function withTickets(db: Db, rows: RegistrationView[]): Promise<RegistrationWithTickets[]> {
+async function withTickets<R extends RegistrationView>(db: Db, rows: R[]): Promise<(R & RegistrationWithTickets)[]> {
   const tickets = await ticketsOf(
     db,
     rows.map((r) => r.id),
@@ -324,16 +325,30 @@ export async function listMine(
   return repo.listMineJson(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
 }
 
-/** The registrations of one event for its organizer or staff, a page at a time: oldest first, as a door list reads. */
+/** What the organizer's list of one event's registrations may be narrowed and sorted by. */
+export interface AttendeeQuery {
+  status?: RegistrationStatus;
+  search?: string;
+  ordering?: AttendeeOrdering;
+}
+
+/**
+ * The registrations of one event for its organizer or staff, a page at a time: oldest first, as a door list reads,
+ * unless `ordering` says otherwise.
+ */
 export async function listForEvent(
   db: Db,
   actor: AuthUser,
   eventId: string,
-  query: { status?: RegistrationStatus },
+  query: AttendeeQuery,
   page: { limit: number; offset: number },
-): Promise<{ rows: RegistrationWithTickets[]; total: number }> {
+): Promise<{ rows: (repo.AttendeeView & RegistrationWithTickets)[]; total: number }> {
   await assertCanManageRegistrations(db, actor, eventId);
-  const { rows, total } = await repo.listRegistrationViews(db, { eventId, status: query.status }, { ...page, oldestFirst: true });
+  const { rows, total } = await repo.listRegistrationViews(
+    db,
+    { eventId, status: query.status, search: query.search },
+    { ...page, oldestFirst: true, ordering: query.ordering },
+  );
   return { rows: await withTickets(db, rows), total };
 }
 
@@ -345,7 +360,7 @@ export async function exportForEvent(
   db: Db,
   actor: AuthUser,
   eventId: string,
-  query: { status?: RegistrationStatus },
+  query: AttendeeQuery,
   pageSize = 1_000,
 ): Promise<AsyncGenerator<RegistrationWithTickets[]>> {
   await assertCanManageRegistrations(db, actor, eventId);
@@ -353,8 +368,8 @@ export async function exportForEvent(
     for (let offset = 0; ; offset += pageSize) {
       const { rows } = await repo.listRegistrationViews(
         db,
-        { eventId, status: query.status },
-        { limit: pageSize, offset, oldestFirst: true },
+        { eventId, status: query.status, search: query.search },
+        { limit: pageSize, offset, oldestFirst: true, ordering: query.ordering },
       );
       yield await withTickets(db, rows);
       if (rows.length < pageSize) return;
@@ -369,3 +384,4 @@ async function assertCanManageRegistrations(db: Db, actor: AuthUser, eventId: st
 }
 
 export const countRegistrationsByUser = repo.countByUser;
+export const registrationsPerDay = repo.registrationsPerDay;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { canCheckIn, canManageEvent, canReadTicket } from '../../lib/access.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
+import { announceEventActivity } from '../notifications/notifications.service.js';
 import { checkedInItem, queueWebhooks } from '../webhooks/webhooks.service.js';
 import type { AuthUser } from '../../plugins/auth.js';
 // The seat ledger's event lock: a check-in queues on it like every other seat change (the one lock of an event row).
@@ -46,7 +47,14 @@ const seatsOf = (orders: SeatedOrder[], now?: Date): PendingSeat[] =>
  * own statement (the registration batch); whichever it could not write (a code already taken) go to issueTickets.
  */
 export function planTickets(orders: SeatedOrder[]): TicketRow[] {
-  return seatsOf(orders).map((seat) => ({ ...seat, id: randomUUID(), code: ticketCode(seat.seat), isUsed: false, usedAt: null }));
+  return seatsOf(orders).map((seat) => ({
+    ...seat,
+    id: randomUUID(),
+    code: ticketCode(seat.seat),
+    isUsed: false,
+    usedAt: null,
+    usedBy: null,
+  }));
 }
 
 /**
@@ -99,29 +107,41 @@ export async function getTicket(db: Db, actor: AuthUser, code: string): Promise<
   return lookup;
 }
 
+/** Checked-in tickets of the event's registered orders (the door's "checked in X of Y"). */
+export const countCheckedIn = (db: Db, eventId: string): Promise<number> => repo.countCheckedIn(db, eventId);
+
 /**
  * Scans a ticket at the door for the event's organizer or staff. Exactly one of two simultaneous scans succeeds:
  * the event row is locked first, as for every change to an event's seats (so a cancellation cannot slip in between
- * the check and the scan), and the update only flips an unused ticket.
+ * the check and the scan), and the update only flips an unused ticket. `atEvent` is the event the door is checking
+ * in: a ticket of another event the caller manages is refused (409 `wrong_event`, naming it) rather than admitted.
  */
-export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date): Promise<TicketLookup> {
+export async function checkIn(db: Db, actor: AuthUser, code: string, now: Date, atEvent?: string): Promise<TicketLookup> {
   if (!canCheckIn(actor)) throw forbidden('Only organizers and staff can check tickets in.');
-  const found = await repo.findTicketByCode(db, code.toUpperCase());
+  const found = await repo.findTicketByCode(db, code.trim().toUpperCase());
   // Another organizer's ticket is answered like an unknown code, so codes cannot be probed.
   if (!found || !canManageEvent(actor, found.event)) throw notFound('Ticket not found.');
+  if (atEvent !== undefined && found.event.id !== atEvent) {
+    throw conflict(`This ticket is for another event: ${found.event.title}.`, 'wrong_event', {
+      event: { id: found.event.id, title: found.event.title, date_time: found.event.dateTime.toISOString() },
+    });
+  }
   return db.transaction(async (tx) => {
     await lockEvent(tx, found.event.id);
     const current = (await repo.findTicketByCode(tx, found.ticket.code))!;
     if (current.registration.status === 'cancelled') {
       throw conflict('This ticket belongs to a cancelled registration.', 'registration_cancelled');
     }
-    const used = await repo.markTicketUsed(tx, current.ticket.id, now);
+    const used = await repo.markTicketUsed(tx, current.ticket.id, actor.id, now);
     if (!used) {
-      throw conflict('This ticket has already been checked in.', 'already_checked_in', {
+      const by = current.usedByUsername ? ` by ${current.usedByUsername}` : '';
+      throw conflict(`This ticket has already been checked in${by}.`, 'already_checked_in', {
         used_at: current.ticket.usedAt?.toISOString() ?? null,
+        used_by: current.ticket.usedBy && current.usedByUsername ? { id: current.ticket.usedBy, username: current.usedByUsername } : null,
       });
     }
     await queueWebhooks(tx, current.event.id, [checkedInItem(current.event, used, current.registration)], now);
-    return { ...current, ticket: used };
+    await announceEventActivity(tx, [current.event.id]);
+    return { ...current, ticket: used, usedByUsername: actor.username };
   });
 }

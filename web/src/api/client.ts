@@ -150,6 +150,9 @@ export async function restoreSession(): Promise<void> {
   setState({ restoring: false });
 }
 
+/** Whether this tab holds a session it could bring back (a refresh token): true offline, before it can be used. */
+export const hasStoredSession = () => storedRefresh() !== null;
+
 export function setUser(user: User) {
   setState({ user });
 }

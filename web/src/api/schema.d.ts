@@ -496,7 +496,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your own events, past and cancelled ones included */
+        /**
+         * Your own events, past and cancelled ones included
+         * @description `show` narrows them to upcoming, past or inactive (unpublished and cancelled) events.
+         */
         get: operations["listMyEvents"];
         put?: never;
         post?: never;
@@ -535,6 +538,26 @@ export interface paths {
          * @description A cancelled event is visible to its organizer and staff only.
          */
         get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}/stats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An event's numbers (its organizer or staff): seats, waiting list, check-ins, orders per day
+         * @description What the organizer console shows beside each event. Organizers and staff are told on their notification stream (`event: event_activity`) when these may have changed.
+         */
+        get: operations["getEventStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -755,7 +778,7 @@ export interface paths {
         };
         /**
          * Live stream of your new notifications (Server-Sent Events)
-         * @description Authenticate with the Bearer header or `?ticket=` (see POST /notifications/stream-ticket/). Each new notification arrives as `event: notification` with the notification as JSON in `data:` and a sortable `id:`; comment lines are heartbeats. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive what you missed first. One user may hold `MAX_STREAMS_PER_USER` streams (default 5) open on one server process; one more is refused with 429 `too_many_streams`.
+         * @description Authenticate with the Bearer header or `?ticket=` (see POST /notifications/stream-ticket/). Each new notification arrives as `event: notification` with the notification as JSON in `data:` and a sortable `id:`; comment lines are heartbeats. Organizers (and staff, for every event) also get `event: event_activity` with `data: {"event": "<id>"}` when one of their events changes (registration, cancellation, promotion, check-in, edit): time to read its numbers again (GET /events/<id>/stats/). These carry no `id:`. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive what you missed first. One user may hold `MAX_STREAMS_PER_USER` streams (default 5) open on one server process; one more is refused with 429 `too_many_streams`.
          */
         get: operations["streamNotifications"];
         put?: never;
@@ -894,7 +917,7 @@ export interface paths {
         };
         /**
          * An event's registrations (its organizer or staff), oldest first
-         * @description JSON pages by default; the whole list as CSV (header row, RFC 4180) with `Accept: text/csv` or `?format=csv`. CSV cells that a spreadsheet would run as a formula are prefixed with a single quote.
+         * @description `search` finds a holder by username, email or ticket code; `status` filters and `ordering` sorts. JSON pages by default; the whole list as CSV (header row, RFC 4180) with `Accept: text/csv` or `?format=csv`. CSV cells that a spreadsheet would run as a formula are prefixed with a single quote.
          */
         get: operations["listEventRegistrations"];
         put?: never;
@@ -916,7 +939,7 @@ export interface paths {
         put?: never;
         /**
          * Check a ticket in at the door (the event organizer or staff)
-         * @description Marks the ticket used. 409 `already_checked_in` (with `used_at`) for a used ticket, 409 `registration_cancelled` for a cancelled registration; 404 for an unknown code or another organizer's ticket.
+         * @description Marks the ticket used. 409 `already_checked_in` (with `used_at` and `used_by`) for a used ticket, 409 `registration_cancelled` for a cancelled registration, 409 `wrong_event` (with `event`) when `event` is given and the ticket is another of your events'; 404 for an unknown code or another organizer's ticket. With an `Idempotency-Key` (a door scanner sends one per scan, e.g. a queued offline scan), a retry answers what the first attempt did: the admission, not `already_checked_in`.
          */
         post: operations["checkInTicket"];
         delete?: never;
@@ -1221,18 +1244,41 @@ export interface components {
             /** Format: date-time */
             cancelled_at: string | null;
             /** @description One per seat once registered; empty while waitlisted. Tickets of a cancelled registration are void. */
-            ticket_instances: components["schemas"]["Ticket"][];
+            ticket_instances: {
+                /** Format: uuid */
+                id: string;
+                /** @description What the door scans: `EVT-<12 random base32 characters>-<seat>`. */
+                code: string;
+                /** @description Seat number within the order, from 1. */
+                seat: number;
+                is_used: boolean;
+                /**
+                 * Format: date-time
+                 * @description When it was checked in.
+                 */
+                used_at: string | null;
+            }[];
             /** @description The holder's username. */
             username: string;
+            /** @description The holder's email address. */
+            email: string;
         };
         TicketDetail: {
             /** Format: uuid */
             id: string;
             code: string;
             seat: number;
+            /** @description Seats of its registration: this is seat `seat` of `quantity`. */
+            quantity: number;
             is_used: boolean;
             /** Format: date-time */
             used_at: string | null;
+            /** @description Who checked it in (null before, or once that account is gone). */
+            used_by: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+            } | null;
             /**
              * @description `valid` admits; `used` was checked in; `cancelled` belongs to a cancelled registration.
              * @enum {unknown}
@@ -3120,6 +3166,8 @@ export interface operations {
                 page_size?: number;
                 /** @description Sort order (default -date_time). */
                 ordering?: "date_time" | "-date_time" | "created_at" | "-created_at" | "title" | "tickets_remaining";
+                /** @description `upcoming`: published events that have not started; `past`: published events that have; `inactive`: unpublished and cancelled ones. Default: all. */
+                show?: "upcoming" | "past" | "inactive";
             };
             header?: never;
             path?: never;
@@ -3271,6 +3319,78 @@ export interface operations {
             };
             /** @description Any non-validation error. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    getEventStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        event: string;
+                        capacity: number;
+                        /** @description Seats held by registered orders. */
+                        registered_count: number;
+                        /** @description Orders on the waiting list. */
+                        waitlist_count: number;
+                        tickets_remaining: number;
+                        /** @description Tickets of registered orders checked in at the door. */
+                        checked_in_count: number;
+                        /** @description Days with at least one order, oldest first. */
+                        registrations_over_time: {
+                            /**
+                             * Format: date
+                             * @description A UTC day, YYYY-MM-DD.
+                             */
+                            date: string;
+                            /** @description Orders made that day (later cancelled ones included). */
+                            registrations: number;
+                            /** @description Seats those orders asked for. */
+                            seats: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Any non-validation error. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Any non-validation error. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4588,6 +4708,10 @@ export interface operations {
                 page_size?: number;
                 /** @description `registered` holds seats and tickets; `waitlisted` waits for seats, without tickets; `cancelled` is history. */
                 status?: "registered" | "waitlisted" | "cancelled";
+                /** @description Holder's username or email contains it, or one of the ticket codes does (case-insensitive). */
+                search?: string;
+                /** @description Sort order (default `created_at`: oldest first, as a door list reads). */
+                ordering?: "created_at" | "-created_at" | "username" | "-username" | "email" | "-email" | "quantity" | "-quantity";
                 /** @description csv: the whole list (not paged) as CSV; `Accept: text/csv` does the same. */
                 format?: "csv";
             };
@@ -4661,6 +4785,11 @@ export interface operations {
             content: {
                 "application/json": {
                     code: string;
+                    /**
+                     * Format: uuid
+                     * @description The event being checked in at the door: a ticket of another event is refused with 409 `wrong_event` instead of admitted.
+                     */
+                    event?: string;
                 };
             };
         };

@@ -54,6 +54,11 @@ export function Layout() {
                 <li>
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
+                {(user.is_organizer || user.is_staff) && (
+                  <li>
+                    <NavLink to="/organizer">My events</NavLink>
+                  </li>
+                )}
                 {user.is_staff && (
                   <li>
                     <NavLink to="/admin">Admin</NavLink>

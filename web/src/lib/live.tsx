@@ -9,9 +9,16 @@ interface Live {
   refreshUnread: () => void;
   /** Calls `listener` with each notification that arrives while it is subscribed. */
   subscribe: (listener: (n: Notification) => void) => () => void;
+  /** Organizers and staff: calls `listener` with the id of an event of theirs that changed (registrations, check-ins, edits). */
+  subscribeActivity: (listener: (eventId: string) => void) => () => void;
 }
 
-const LiveContext = createContext<Live>({ unread: null, refreshUnread: () => {}, subscribe: () => () => {} });
+const LiveContext = createContext<Live>({
+  unread: null,
+  refreshUnread: () => {},
+  subscribe: () => () => {},
+  subscribeActivity: () => () => {},
+});
 
 export const useLive = () => useContext(LiveContext);
 
@@ -24,6 +31,42 @@ export function useLiveNotifications(listener: (n: Notification) => void) {
 }
 
 /**
+ * Calls `listener` (at most every `coalesceMs`, with the events that changed meanwhile) while mounted, and once
+ * each time the stream (re)connects, since activity during a gap is not replayed. A rush of registrations is
+ * then one re-read, not one per registration.
+ */
+export function useEventActivity(listener: (eventIds: Set<string> | 'all') => void, coalesceMs = 500) {
+  const { subscribeActivity } = useLive();
+  const ref = useRef(listener);
+  ref.current = listener;
+  useEffect(() => {
+    let pending: Set<string> | 'all' | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = subscribeActivity((eventId) => {
+      if (eventId === RECONNECTED) pending = 'all';
+      else if (pending !== 'all') {
+        const ids: Set<string> = pending ?? new Set();
+        ids.add(eventId);
+        pending = ids;
+      }
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        const ids = pending!;
+        pending = null;
+        ref.current(ids);
+      }, coalesceMs);
+    });
+    return () => {
+      clearTimeout(timer);
+      unsubscribe();
+    };
+  }, [subscribeActivity, coalesceMs]);
+}
+
+/** Told to activity listeners when the stream (re)opens: anything may have changed while it was down. */
+const RECONNECTED = '*';
+
+/**
  * Holds one Server-Sent Events stream per signed-in tab. EventSource cannot send the Authorization header, so
  * each connection uses a single-use ticket; when the stream drops, a new ticket and `last_event_id` resume it
  * without losing what arrived in between (EventSource's own retry would reuse the spent ticket).
@@ -32,6 +75,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const { user } = useSession();
   const [unread, setUnread] = useState<number | null>(null);
   const listeners = useRef(new Set<(n: Notification) => void>());
+  const activityListeners = useRef(new Set<(eventId: string) => void>());
 
   const refreshUnread = useCallback(() => {
     void api.GET('/notifications/unread-count/').then(({ data }) => data && setUnread(data.unread_count));
@@ -41,6 +85,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     listeners.current.add(listener);
     return () => {
       listeners.current.delete(listener);
+    };
+  }, []);
+
+  const subscribeActivity = useCallback((listener: (eventId: string) => void) => {
+    activityListeners.current.add(listener);
+    return () => {
+      activityListeners.current.delete(listener);
     };
   }, []);
 
@@ -66,7 +117,12 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         failures = 0;
         // Whatever happened while no stream was open is counted again from the server.
         refreshUnread();
+        for (const listener of activityListeners.current) listener(RECONNECTED);
       };
+      source.addEventListener('event_activity', (message) => {
+        const { event } = JSON.parse(message.data as string) as { event: string };
+        for (const listener of activityListeners.current) listener(event);
+      });
       source.addEventListener('notification', (message) => {
         lastEventId = message.lastEventId || lastEventId;
         const notification = JSON.parse(message.data as string) as Notification;
@@ -95,5 +151,5 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     };
   }, [user?.id, refreshUnread]);
 
-  return <LiveContext.Provider value={{ unread, refreshUnread, subscribe }}>{children}</LiveContext.Provider>;
+  return <LiveContext.Provider value={{ unread, refreshUnread, subscribe, subscribeActivity }}>{children}</LiveContext.Provider>;
 }
