@@ -159,7 +159,7 @@ async function createScratch(db: DbKind): Promise<Scratch> {
     return {
       env: { DATABASE_URL: '', DATA_DIR: dataDir },
       open: () => openPglite(dataDir),
-      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }),
     };
   }
   const name = `bench_${process.pid}`;
@@ -301,15 +301,22 @@ async function timeNpmStart(scratch: Scratch): Promise<ServerRun> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const readyMs = Math.round(performance.now() - spawned);
-    const rssMiB = processTree(child.pid!)
-      .map((pid) => round(residentKiB(pid) / 1024, 1))
-      .filter((mib) => mib > 0);
+    // The server is the last of npm's descendants (npm, then its shell, then node).
+    const server = processTree(child.pid!).at(-1)!;
+    const rssMiB = [round(residentKiB(server) / 1024, 1)];
     return { profile: 'npm start', readyMs, rssMiB };
   } finally {
-    // npm forwards SIGTERM to the server, which shuts down gracefully (and lets the data folder go).
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    // npm, its shell and the server: each is told, and the data folder is free once none is left.
+    const tree = processTree(child.pid!);
+    for (const pid of tree) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 20_000;
+    while (tree.some((pid) => fs.existsSync(`/proc/${pid}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     cleanups.delete(stop);
   }
 }
