@@ -37,7 +37,7 @@ import {
   dropEventNumber,
   dropSize,
   eventOutcome,
-  raceOutcome,
+  raceEventNumber,
   seed,
   type SeedSizes,
 } from './seed.js';
@@ -414,63 +414,53 @@ async function benchDatabase(db: DbKind, passwordHash: string, loader: ReturnTyp
     }
     if (db === 'pglite' && !interrupted) servers.push(await timeNpmStart(scratch));
 
+    // Every race and drop is checked against the tables: exactly the seats sold, everyone else waitlisted.
     const race = results.find((r) => r.id === 'registration_race' && r.status === 'ok');
     if (race) {
-      const verifier = await scratch.open();
-      try {
-        const outcomes = [];
-        for (let r = 0; r < (race.rounds?.length ?? 1); r++) outcomes.push(await raceOutcome(verifier, r));
-        const exact = (outcome: Awaited<ReturnType<typeof raceOutcome>>) =>
-          outcome.registeredSeats === RACE_CAPACITY &&
-          outcome.registeredCount === RACE_CAPACITY &&
-          outcome.waitlisted === RACE_USERS - RACE_CAPACITY &&
-          outcome.waitlistCount === RACE_USERS - RACE_CAPACITY &&
-          outcome.distinctUsers === RACE_USERS &&
-          outcome.tickets === RACE_CAPACITY &&
-          outcome.distinctCodes === RACE_CAPACITY;
-        const ok = outcomes.every(exact) && race.non2xx === 0 && race.errors === 0;
-        race.verification = { ok, rounds: outcomes.length, ...outcomes[0]! };
-        race.notes.push(
-          ok
-            ? `verified, every round: ${outcomes[0]!.registeredSeats} seats registered, ${outcomes[0]!.waitlisted} waitlisted, ${outcomes[0]!.tickets} tickets`
-            : `VERIFICATION FAILED: ${JSON.stringify(outcomes)}`,
-        );
-      } finally {
-        await verifier.close();
-      }
+      const rounds = (race.rounds ?? [0]).map((_, r) => raceEventNumber(r));
+      await verifySeats(scratch, race, rounds, { users: RACE_USERS, capacity: RACE_CAPACITY });
     }
     for (const drop of results.filter((r) => r.id.startsWith('ticket_drop') && r.status === 'ok')) {
-      const verifier = await scratch.open();
-      try {
-        const { users, capacity } = dropSize(sizes);
-        const events = drop.id === 'ticket_drop_pair' ? [PAIR_DROP_EVENT_NUMBER] : (drop.rounds ?? [0]).map((_, r) => dropEventNumber(r));
-        const outcomes = [];
-        for (const event of events) outcomes.push(await eventOutcome(verifier, event));
-        const exact = (o: Awaited<ReturnType<typeof eventOutcome>>) =>
-          o.registeredSeats === capacity &&
-          o.registeredCount === capacity &&
-          o.waitlisted === users - capacity &&
-          o.waitlistCount === users - capacity &&
-          o.distinctUsers === users &&
-          o.tickets === capacity &&
-          o.distinctCodes === capacity;
-        const ok = outcomes.every(exact) && drop.non2xx === 0 && drop.errors === 0;
-        drop.verification = { ok, rounds: outcomes.length, ...outcomes[0]! };
-        drop.notes.push(
-          ok
-            ? `verified, every round: ${capacity} seats registered, ${users - capacity} waitlisted, ${capacity} tickets, ` +
-                `${outcomes.map((o) => o.waitlistedBeforeLastSeat).join('/')} waitlisted orders arrived before the last seated one`
-            : `VERIFICATION FAILED: ${JSON.stringify(outcomes)}`,
-        );
-      } finally {
-        await verifier.close();
-      }
+      const rounds = drop.id === 'ticket_drop_pair' ? [PAIR_DROP_EVENT_NUMBER] : (drop.rounds ?? [0]).map((_, r) => dropEventNumber(r));
+      await verifySeats(scratch, drop, rounds, dropSize(sizes));
     }
     addRatios(results);
     return { db, workers: workersFor(db), seedSeconds, counts, scenarios: results, servers };
   } finally {
     await dropScratch();
     cleanups.delete(dropScratch);
+  }
+}
+
+/** Checks what each round (an event) of a race or drop left in the tables, and notes it on the result. */
+async function verifySeats(
+  scratch: Scratch,
+  result: ScenarioResult,
+  eventNumbers: number[],
+  { users, capacity }: { users: number; capacity: number },
+): Promise<void> {
+  const verifier = await scratch.open();
+  try {
+    const outcomes = [];
+    for (const event of eventNumbers) outcomes.push(await eventOutcome(verifier, event));
+    const exact = (o: Awaited<ReturnType<typeof eventOutcome>>) =>
+      o.registeredSeats === capacity &&
+      o.registeredCount === capacity &&
+      o.waitlisted === users - capacity &&
+      o.waitlistCount === users - capacity &&
+      o.distinctUsers === users &&
+      o.tickets === capacity &&
+      o.distinctCodes === capacity;
+    const ok = outcomes.every(exact) && result.non2xx === 0 && result.errors === 0;
+    result.verification = { ok, rounds: outcomes.length, ...outcomes[0]! };
+    result.notes.push(
+      ok
+        ? `verified, every round: ${capacity} seats registered, ${users - capacity} waitlisted, ${capacity} tickets; ` +
+            `waitlisted orders that arrived before the last seated one: ${outcomes.map((o) => o.waitlistedBeforeLastSeat).join(', ')}`
+        : `VERIFICATION FAILED: ${JSON.stringify(outcomes)}`,
+    );
+  } finally {
+    await verifier.close();
   }
 }
 

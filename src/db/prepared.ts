@@ -37,7 +37,7 @@ export async function executeNamed<Row>(db: Db, name: string, statement: SQL): P
  */
 export async function executeByShape<T>(
   prefix: string,
-  query: { toSQL(): { sql: string }; prepare(name: string): { execute(): Promise<T> } },
+  query: { toSQL(): { sql: string }; prepare(name: string): { execute(): Promise<T> }; execute(): Promise<T> },
 ): Promise<T> {
   const name = `${prefix}_${createHash('sha1').update(query.toSQL().sql).digest('base64url').slice(0, 22)}`;
   return query.prepare(name).execute();

@@ -131,8 +131,12 @@ export async function listEvents(
   knownTotal?: number,
 ): Promise<{ rows: EventRow[]; total: number }> {
   const where = whereClause(filter);
+  // A text search is planned for its term each time (see listEventsJson); the other shapes are prepared.
+  const textSearch = filter.search !== undefined || filter.location !== undefined;
+  const run = <T>(prefix: string, query: Parameters<typeof executeByShape<T>>[1]) =>
+    textSearch ? query.execute() : executeByShape(prefix, query);
   if (knownTotal !== undefined) {
-    const rows = await executeByShape(
+    const rows = await run(
       'events_page',
       db
         .select()
@@ -145,7 +149,7 @@ export async function listEvents(
     return { rows, total: knownTotal };
   }
   // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
-  const page = await executeByShape(
+  const page = await run(
     'events_page_counted',
     db
       .select({ event: events, total: sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number) })
@@ -171,8 +175,11 @@ function filterShape(filter: EventFilter): string {
 
 const placeholder: Bind = (name) => sql.placeholder(name);
 
-function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, counted: boolean, name: string) {
-  const where = whereClause(filter, placeholder);
+type Page = { limit: number; offset: number; knownTotal?: number };
+
+function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean) {
+  const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : page[name]);
+  const where = whereClause(filter, prepared ? placeholder : inline);
   const keys = orderKeys[ordering];
   // The page's sort keys ride along as k0, k1, … so the array is assembled in the page's order.
   const keyColumns = keys.map(([key], i) => sql`${key} as ${sql.identifier(`k${i}`)}`);
@@ -180,23 +187,21 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, counted:
     keys.map(([, dir], i) => sql`page.${sql.identifier(`k${i}`)} ${sql.raw(dir)}`),
     sql`, `,
   );
-  const total = counted
-    ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
-    : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
-  return db
-    .select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` })
-    .from(
-      sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
+  const total =
+    page.knownTotal === undefined
+      ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
+      : sql<number>`${value('knownTotal')}::int`.mapWith(Number);
+  return db.select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` }).from(
+    sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
         ${where ? sql`where ${where}` : sql``}
         order by ${sql.join(orderings[ordering], sql`, `)}
-        limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page`,
-    )
-    .prepare(name);
+        limit ${value('limit')} offset ${value('offset')}) as page`,
+  );
 }
 
 // Per database handle: one prepared statement per shape of list (built by Drizzle once, planned once per pooled
 // connection). Building this statement cost Node more than PostgreSQL spent running it.
-const listJsonStatements = new WeakMap<Db, LRUCache<string, ReturnType<typeof buildListJson>>>();
+const listJsonStatements = new WeakMap<Db, LRUCache<string, ReturnType<ReturnType<typeof buildListJson>['prepare']>>>();
 
 /**
  * listEvents with the page written as JSON by PostgreSQL (events.present.ts): the total, and the events as one JSON
@@ -210,17 +215,23 @@ export async function listEventsJson(
   offset: number,
   knownTotal?: number,
 ): Promise<{ total: number; resultsJson: string }> {
-  const counted = knownTotal === undefined;
-  const shape = `${filterShape(filter)}|${ordering}|${counted}`;
+  const page = { limit, offset, knownTotal };
+  // A '%term%' search is planned for its term (is it rare enough for the trigram index, or is the category's date
+  // index better?): a prepared statement's generic plan, chosen after five runs, cannot know and read 100 times more.
+  if (filter.search !== undefined || filter.location !== undefined) {
+    const [row] = await buildListJson(db, filter, ordering, page, false);
+    return { total: row!.total, resultsJson: row!.results };
+  }
+  const shape = `${filterShape(filter)}|${ordering}|${knownTotal === undefined}`;
   let statements = listJsonStatements.get(db);
   if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
   let statement = statements.get(shape);
   if (!statement) {
     const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
-    statements.set(shape, (statement = buildListJson(db, filter, ordering, counted, name)));
+    statements.set(shape, (statement = buildListJson(db, filter, ordering, page, true).prepare(name)));
   }
   const values: Record<string, unknown> = { limit, offset, knownTotal: knownTotal ?? 0 };
-  for (const key of ['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const) {
+  for (const key of ['from', 'toInclusive', 'toExclusive', 'categoryId', 'organizerId'] as const) {
     if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
   }
   const [row] = await statement.execute(values);
