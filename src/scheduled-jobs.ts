@@ -4,7 +4,7 @@ import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import { deleteExpiredResetTokens } from './modules/auth/account-mail.service.js';
 import { purgeExpired as purgeExpiredIdempotencyKeys } from './modules/idempotency/idempotency.service.js';
-import { Poller, runScheduler, type DueJobsResult, type JobSource } from './modules/jobs/scheduler.js';
+import { SchedulerPoller, runScheduler, type DueJobsResult, type JobSource } from './modules/jobs/scheduler.js';
 import { deleteExpiredStreamTickets } from './modules/notifications/notifications.service.js';
 import { reminderJobs } from './modules/notifications/reminders.service.js';
 import { purgeFinishedMessages } from './modules/outbox/outbox.service.js';
@@ -25,7 +25,7 @@ export const runDueJobs = (db: Db, now: Date, settings: Pick<Config, 'reminderLe
   runScheduler(db, now, jobSources(settings));
 
 /** Polls every source; every process may poll, each job is claimed by one of them. */
-export class JobPoller extends Poller {
+export class JobPoller extends SchedulerPoller {
   constructor(options: {
     db: Db;
     clock: Clock;

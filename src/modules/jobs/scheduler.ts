@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import { Poller } from '../../lib/poller.js';
 import { deleteFinishedJobsBefore, runClaimedJobs, type JobHandler, type JobRunSummary } from './jobs.service.js';
 
 /** At most this many jobs per run, so one poll cannot hold the process for long; the rest wait for the next. */
@@ -38,49 +39,23 @@ export async function runScheduler(db: Db, now: Date, sources: JobSource[]): Pro
   return { scheduled, ...summary };
 }
 
-/**
- * Calls `run` at start (catching up with whatever came due while no process ran) and then every
- * `intervalSeconds`. Runs never overlap within a process; stop() waits for the current one.
- */
-export class Poller {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-
-  constructor(
-    private readonly options: {
-      db: Db;
-      clock: Clock;
-      run: (db: Db, now: Date) => Promise<DueJobsResult>;
-      intervalSeconds: number;
-      log: FastifyBaseLogger;
-    },
-  ) {}
-
-  start(): void {
-    this.tick();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    this.running = this.options
-      .run(this.options.db, this.options.clock.now())
-      .then((result) => {
-        if (result.scheduled || result.done || result.failed) this.options.log.info({ jobs: result }, 'scheduled jobs ran');
-      })
-      .catch((err) => this.options.log.error({ err }, 'scheduled jobs failed; retrying at the next poll'))
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) {
-          this.timer = setTimeout(() => this.tick(), this.options.intervalSeconds * 1000);
-          this.timer.unref();
-        }
-      });
+/** Runs the scheduler at start and then every `intervalSeconds` (lib/poller.ts), logging what each pass did. */
+export class SchedulerPoller extends Poller {
+  constructor(options: {
+    db: Db;
+    clock: Clock;
+    run: (db: Db, now: Date) => Promise<DueJobsResult>;
+    intervalSeconds: number;
+    log: FastifyBaseLogger;
+  }) {
+    super({
+      pass: async () => {
+        const result = await options.run(options.db, options.clock.now());
+        if (result.scheduled || result.done || result.failed) options.log.info({ jobs: result }, 'scheduled jobs ran');
+      },
+      intervalMs: options.intervalSeconds * 1000,
+      log: options.log,
+      failure: 'scheduled jobs failed; retrying at the next poll',
+    });
   }
 }
