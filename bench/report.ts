@@ -27,7 +27,7 @@ export interface ScenarioResult {
 export interface ServerRun {
   profile: string;
   readyMs: number;
-  /** Resident memory (MiB) of each of its processes: the primary first, then its cluster workers. */
+  /** Resident memory (MiB) of each of its processes: the first one, then its children (cluster workers, the TypeScript loader). */
   rssMiB: number[];
 }
 
@@ -98,7 +98,7 @@ export function formatTable(report: BenchReport): string {
     for (const server of run.servers ?? []) {
       lines.push(
         `Server ${run.db} ${server.profile}: ready ${num(server.readyMs)} ms after start; resident memory after its scenarios ` +
-          `${server.rssMiB.map((mib) => `${num(mib)} MiB`).join(' + ')} (${server.rssMiB.length > 1 ? 'primary, then workers' : 'one process'}).`,
+          `${server.rssMiB.map((mib) => `${num(mib)} MiB`).join(' + ')} (${server.rssMiB.length > 1 ? 'the first process, then its children: cluster workers and the TypeScript loader' : 'one process'}).`,
       );
     }
   }
