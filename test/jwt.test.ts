@@ -190,3 +190,21 @@ describe('authentication comes before validation', () => {
     }
   });
 });
+
+describe('TokenService with its verification cache', () => {
+  it('still refuses a remembered token once it expires, and any token changed by one character', async () => {
+    const { TokenService } = await import('../src/modules/auth/tokens.js');
+    const tokens = new TokenService('x'.repeat(48), 60, 3600);
+    const issuedAt = new Date('2030-01-01T00:00:00Z');
+    const { token } = tokens.issue('access', randomUUID(), issuedAt);
+    // Read twice (the second from the cache), then past its expiry.
+    expect(tokens.read(token, 'access', issuedAt)?.type).toBe('access');
+    expect(tokens.read(token, 'access', new Date(issuedAt.getTime() + 59_000))?.type).toBe('access');
+    expect(tokens.read(token, 'access', new Date(issuedAt.getTime() + 60_000))).toBeUndefined();
+    expect(tokens.read(token, 'refresh', issuedAt)).toBeUndefined();
+    // A character inside the signature (the last one carries padding bits a decoder may ignore).
+    const at = token.length - 10;
+    const changed = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+    expect(tokens.read(changed, 'access', issuedAt)).toBeUndefined();
+  });
+});

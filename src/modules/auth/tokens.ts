@@ -27,9 +27,16 @@ export class TokenService {
     readonly refreshTtlSeconds: number,
   ) {
     this.sign = createSigner({ key: secret, algorithm: 'HS256', noTimestamp: true });
-    this.verify = createVerifier({ key: secret, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true }) as (
-      token: string,
-    ) => TokenClaims;
+    // A token's signature is checked once and remembered (fast-jwt's cache, keyed by the whole token): expiry is
+    // checked below on every read, against the app's clock.
+    this.verify = createVerifier({
+      key: secret,
+      algorithms: ['HS256'],
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+      cache: 10_000,
+      cacheTTL: 600_000,
+    }) as (token: string) => TokenClaims;
   }
 
   issue(type: TokenType, userId: string, now: Date, familyId?: string): { token: string; claims: TokenClaims } {
