@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
@@ -27,18 +26,4 @@ const dialect = new PgDialect();
 export async function executeNamed<Row>(db: Db, name: string, statement: SQL): Promise<Row[]> {
   const result = await db._.session.prepareQuery(dialect.sqlToQuery(statement), undefined, name, false).execute();
   return (result as { rows: Row[] }).rows;
-}
-
-/**
- * Runs a query built per request (a list with optional filters) as a named prepared statement, named after its SQL
- * text: each shape of the query (which filters, which ordering; never the values, which are parameters) is parsed
- * and planned once per pooled connection, as `preparedPerDb` does for fixed queries. Planning a list query cost as
- * much as running it. The shapes are few (one per combination of filters a client uses).
- */
-export async function executeByShape<T>(
-  prefix: string,
-  query: { toSQL(): { sql: string }; prepare(name: string): { execute(): Promise<T> }; execute(): Promise<T> },
-): Promise<T> {
-  const name = `${prefix}_${createHash('sha1').update(query.toSQL().sql).digest('base64url').slice(0, 22)}`;
-  return query.prepare(name).execute();
 }

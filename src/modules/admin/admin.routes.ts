@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { toUserResponse } from '../auth/auth.routes.js';
@@ -133,10 +133,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Paginated(Event), ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await events.listAllEvents(app.db, currentUser(request), request.query, window, app.clock.now());
-      return paginated(request, window, total, rows.map(toEventResponse));
+      const { total, resultsJson } = await events.listAllEvents(app.db, currentUser(request), request.query, window, app.clock.now());
+      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
     },
   );
 

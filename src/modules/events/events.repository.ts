@@ -3,7 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
-import { executeByShape, preparedPerDb } from '../../db/prepared.js';
+import { preparedPerDb } from '../../db/prepared.js';
 import { jsonArrayOf } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { events } from '../../db/schema.js';
@@ -122,54 +122,12 @@ const orderings = Object.fromEntries(
   Object.entries(orderKeys).map(([name, keys]) => [name, keys.map(([key, dir]) => (dir === 'asc' ? asc(key) : desc(key)))]),
 ) as Record<Ordering, SQL[]>;
 
-export async function listEvents(
-  db: Db,
-  filter: EventFilter,
-  ordering: Ordering,
-  limit: number,
-  offset: number,
-  knownTotal?: number,
-): Promise<{ rows: EventRow[]; total: number }> {
-  const where = whereClause(filter);
-  // A text search is planned for its term each time (see listEventsJson); the other shapes are prepared.
-  const textSearch = filter.search !== undefined || filter.location !== undefined;
-  const run = <T>(prefix: string, query: Parameters<typeof executeByShape<T>>[1]) =>
-    textSearch ? query.execute() : executeByShape(prefix, query);
-  if (knownTotal !== undefined) {
-    const rows = await run(
-      'events_page',
-      db
-        .select()
-        .from(events)
-        .where(where)
-        .orderBy(...orderings[ordering])
-        .limit(limit)
-        .offset(offset),
-    );
-    return { rows, total: knownTotal };
-  }
-  // The exact count rides along as an uncorrelated subquery (computed once): one statement instead of two.
-  const page = await run(
-    'events_page_counted',
-    db
-      .select({ event: events, total: sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number) })
-      .from(events)
-      .where(where)
-      .orderBy(...orderings[ordering])
-      .limit(limit)
-      .offset(offset),
-  );
-  if (page.length > 0) return { rows: page.map((r) => r.event), total: page[0]!.total };
-  // Past the last page (or nothing matches): no row carried the count.
-  const [total] = offset > 0 ? await db.select({ value: count() }).from(events).where(where) : [{ value: 0 }];
-  return { rows: [], total: total!.value };
-}
+/** The filters whose values travel as parameters (the others change the statement's text). */
+const BOUND_KEYS = ['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const;
 
 /** The parts of a filter that change a list statement's text (the values travel as parameters). */
 function filterShape(filter: EventFilter): string {
-  const present = (['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const)
-    .filter((key) => filter[key] !== undefined)
-    .join(',');
+  const present = BOUND_KEYS.filter((key) => filter[key] !== undefined).join(',');
   return `${filter.activeOnly ?? ''}|${filter.isActive ?? ''}|${present}|${filter.sellingOutSoon ?? ''}|${filter.hasSeats ?? ''}`;
 }
 
@@ -231,9 +189,7 @@ export async function listEventsJson(
     statements.set(shape, (statement = buildListJson(db, filter, ordering, page, true).prepare(name)));
   }
   const values: Record<string, unknown> = { limit, offset, knownTotal: knownTotal ?? 0 };
-  for (const key of ['from', 'toInclusive', 'toExclusive', 'categoryId', 'organizerId'] as const) {
-    if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
-  }
+  for (const key of BOUND_KEYS) if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
   const [row] = await statement.execute(values);
   return { total: row!.total, resultsJson: row!.results };
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginatedJson } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { eventCalendar } from './events.ics.js';
@@ -51,10 +51,10 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Paginated(Event), ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await events.listMyEvents(app.db, currentUser(request), request.query, window, app.clock.now());
-      return paginated(request, window, total, rows.map(toEventResponse));
+      const { total, resultsJson } = await events.listMyEvents(app.db, currentUser(request), request.query, window, app.clock.now());
+      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
     },
   );
 

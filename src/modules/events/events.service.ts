@@ -340,13 +340,13 @@ export async function listAllEvents(
   query: EventListQuery & { is_active?: boolean },
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ rows: EventRow[]; total: number }> {
+): Promise<{ total: number; resultsJson: string }> {
   if (!actor.isStaff) throw forbidden();
   const filter = await eventFilter(db, query, now);
-  if (!filter) return { rows: [], total: 0 };
+  if (!filter) return { total: 0, resultsJson: '[]' };
   filter.activeOnly = undefined;
   filter.isActive = query.is_active;
-  return repo.listEvents(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
+  return repo.listEventsJson(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);
 }
 
 /** The caller's own events, past and cancelled ones included. */
@@ -356,14 +356,14 @@ export async function listMyEvents(
   query: Pick<MyEventsQuery, 'ordering' | 'show'>,
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ rows: EventRow[]; total: number }> {
+): Promise<{ total: number; resultsJson: string }> {
   const shown: Record<NonNullable<MyEventsQuery['show']>, EventFilter> = {
     upcoming: { isActive: true, from: now },
     past: { isActive: true, toExclusive: now },
     inactive: { isActive: false },
   };
   const filter = { organizerId: actor.id, ...(query.show ? shown[query.show] : {}) };
-  return repo.listEvents(db, filter, query.ordering ?? '-date_time', page.limit, page.offset);
+  return repo.listEventsJson(db, filter, query.ordering ?? '-date_time', page.limit, page.offset);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { preparedPerDb } from '../../db/prepared.js';
+import { executeNamed, preparedPerDb } from '../../db/prepared.js';
 import type { WritePart } from '../../db/one-statement.js';
 import { events, notifications, registrations, streamTickets } from '../../db/schema.js';
 
@@ -15,6 +15,10 @@ export const NOTIFICATIONS_CHANNEL = 'notifications';
  * that changed the event's registrations, check-ins or details (so only committed changes are announced).
  */
 export const EVENT_ACTIVITY_CHANNEL = 'event_activity';
+
+/** Announces activity on the events `eventIds` selects to their organizers' streams (delivered on commit). */
+const announceActivity = (eventIds: SQL) =>
+  sql`select pg_notify(${EVENT_ACTIVITY_CHANNEL}, e.organizer_id::text || ':' || e.id::text) from ${events} as e where e.id in (${eventIds})`;
 
 /** A notification as written: `createdAt` is when its cause happened (orders batched together keep their own times). */
 export type NotificationWrite = Pick<NewNotification, 'userId' | 'eventId' | 'kind' | 'message'> & { createdAt: Date };
@@ -65,11 +69,7 @@ export function notificationsWrite(
       ],
       ['published', sql`select pg_notify(${NOTIFICATIONS_CHANNEL}, user_id::text || ':' || id::text) from notified`],
       // Whatever told a registrant about an event (registered, waitlisted, promoted, cancelled) moved its numbers.
-      [
-        'announced',
-        sql`select pg_notify(${EVENT_ACTIVITY_CHANNEL}, e.organizer_id::text || ':' || e.id::text)
-        from ${events} as e where e.id in (select event_id from notified)`,
-      ],
+      ['announced', announceActivity(sql`select event_id from notified`)],
       [
         'notification_messages',
         queue(
@@ -102,10 +102,7 @@ export function notificationsWrite(
 /** Announces activity on the events to their organizers' live streams, when the transaction commits. */
 export async function announceEventActivity(db: Db, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  await db
-    .select({ announced: sql`pg_notify(${EVENT_ACTIVITY_CHANNEL}, ${events.organizerId}::text || ':' || ${events.id}::text)` })
-    .from(events)
-    .where(inArray(events.id, eventIds));
+  await executeNamed(db, 'announce_event_activity', announceActivity(sql`select unnest(${`{${eventIds.join(',')}}`}::uuid[])`));
 }
 
 /** Users holding a registration of one of `statuses` for the event, each once. */
