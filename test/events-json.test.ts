@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events as eventsTable } from '../src/db/schema.js';
+import { RowVersionCache } from '../src/db/row-version-cache.js';
 import { toEventResponse } from '../src/modules/events/events.present.js';
 import * as repo from '../src/modules/events/events.repository.js';
 import { orderings as orderingNames } from '../src/modules/events/events.schemas.js';
@@ -169,5 +170,78 @@ describe('event JSON written by PostgreSQL', () => {
         );
       }
     }
+  });
+
+  it('lists never show a remembered JSON for an older version of an event, however it was changed', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const row = await createEvent(ctx.app, organizer, { title: 'Versioned', capacity: 10 });
+    const filter = { organizerId: organizer.id, activeOnly: true };
+    const listed = async () =>
+      (JSON.parse((await repo.listEventsJson(ctx.app.db, filter, 'date_time', 10, 0)).resultsJson) as Array<Record<string, unknown>>)[0];
+    expect(await listed()).toMatchObject({ title: 'Versioned', registered_count: 0 });
+    // Through the API, and behind the application's back in plain SQL: the next list shows each change at once.
+    const user = await createUser(ctx.app);
+    const registered = await ctx.app.inject({
+      method: 'POST',
+      url: '/registrations/',
+      headers: user.auth,
+      payload: { event: row.id, quantity: 3 },
+    });
+    expect(registered.statusCode).toBe(201);
+    expect(await listed()).toMatchObject({ title: 'Versioned', registered_count: 3, tickets_remaining: 7 });
+    await ctx.app.db.update(eventsTable).set({ title: 'Renamed in SQL' }).where(eq(eventsTable.id, row.id));
+    expect(await listed()).toMatchObject({ title: 'Renamed in SQL', registered_count: 3 });
+    // The same version twice: the JSON is served as remembered, equal to what PostgreSQL stores.
+    const [stored] = await ctx.app.db.select().from(eventsTable).where(eq(eventsTable.id, row.id));
+    expect(await listed()).toEqual(toEventResponse(stored!));
+  });
+});
+
+describe('RowVersionCache', () => {
+  const db = {} as never;
+  const row = (id: string, version: string) => ({ id, version, json: `{"id":"${id}","v":${version}}` });
+
+  it('reads only the versions it does not hold, and keeps the list order', async () => {
+    const cache = new RowVersionCache(10, 60_000);
+    const asked: string[][] = [];
+    const fetch = async (ids: string[]) => {
+      asked.push(ids);
+      return ids.map((id) => row(id, '1')).reverse();
+    };
+    const listed = [
+      { id: 'a', version: '1' },
+      { id: 'b', version: '1' },
+    ];
+    expect(await cache.resolve(db, listed, fetch)).toEqual([row('a', '1').json, row('b', '1').json]);
+    expect(await cache.resolve(db, [...listed].reverse(), fetch)).toEqual([row('b', '1').json, row('a', '1').json]);
+    expect(asked).toEqual([['a', 'b']]);
+    // A new version of b is read again; a is still remembered.
+    const newer = async (ids: string[]) => {
+      asked.push(ids);
+      return ids.map((id) => row(id, '2'));
+    };
+    expect(
+      await cache.resolve(
+        db,
+        [
+          { id: 'a', version: '1' },
+          { id: 'b', version: '2' },
+        ],
+        newer,
+      ),
+    ).toEqual([row('a', '1').json, row('b', '2').json]);
+    expect(asked.at(-1)).toEqual(['b']);
+  });
+
+  it('gives up when a row changed or vanished between the list and the read, so the caller reads the page in one statement', async () => {
+    const cache = new RowVersionCache(10, 60_000);
+    expect(await cache.resolve(db, [{ id: 'a', version: '1' }], async (ids) => ids.map((id) => row(id, '2')))).toBeUndefined();
+    expect(await cache.resolve(db, [{ id: 'a', version: '1' }], async () => [])).toBeUndefined();
+    // What it read is still right for its own version.
+    expect(
+      await cache.resolve(db, [{ id: 'a', version: '2' }], async () => {
+        throw new Error('should not read');
+      }),
+    ).toEqual([row('a', '2').json]);
   });
 });

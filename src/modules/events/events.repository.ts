@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
+import { RowVersionCache } from '../../db/row-version-cache.js';
 import { jsonArrayOf } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { events } from '../../db/schema.js';
@@ -135,7 +136,14 @@ const placeholder: Bind = (name) => sql.placeholder(name);
 
 type Page = { limit: number; offset: number; knownTotal?: number };
 
-function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean) {
+/** What a list statement writes per event: its stored JSON, or "id version" for eventJsonByVersion. */
+type ListItem = 'json' | 'version';
+const listItems: Record<ListItem, SQL> = {
+  json: eventJsonSql,
+  version: sql`${events.id}::text || ' ' || ${events}.xmin::text`,
+};
+
+function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean, item: ListItem) {
   const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : page[name]);
   const where = whereClause(filter, prepared ? placeholder : inline);
   const keys = orderKeys[ordering];
@@ -150,7 +158,7 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
       ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
       : sql<number>`${value('knownTotal')}::int`.mapWith(Number);
   return db.select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` }).from(
-    sql`(select ${eventJsonSql} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
+    sql`(select ${listItems[item]} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
         ${where ? sql`where ${where}` : sql``}
         order by ${sql.join(orderings[ordering], sql`, `)}
         limit ${value('limit')} offset ${value('offset')}) as page`,
@@ -161,9 +169,48 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
 // connection). Building this statement cost Node more than PostgreSQL spent running it.
 const listJsonStatements = new WeakMap<Db, LRUCache<string, ReturnType<ReturnType<typeof buildListJson>['prepare']>>>();
 
+async function runList(
+  db: Db,
+  filter: EventFilter,
+  ordering: Ordering,
+  page: Page,
+  item: ListItem,
+): Promise<{ total: number; results: string }> {
+  // A '%term%' search is planned for its term (is it rare enough for the trigram index, or is the category's date
+  // index better?): a prepared statement's generic plan, chosen after five runs, cannot know and read 100 times more.
+  if (filter.search !== undefined || filter.location !== undefined) {
+    const [row] = await buildListJson(db, filter, ordering, page, false, item);
+    return row!;
+  }
+  const shape = `${filterShape(filter)}|${ordering}|${page.knownTotal === undefined}|${item}`;
+  let statements = listJsonStatements.get(db);
+  if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
+  let statement = statements.get(shape);
+  if (!statement) {
+    const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
+    statements.set(shape, (statement = buildListJson(db, filter, ordering, page, true, item).prepare(name)));
+  }
+  const values: Record<string, unknown> = { limit: page.limit, offset: page.offset, knownTotal: page.knownTotal ?? 0 };
+  for (const key of BOUND_KEYS) if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
+  const [row] = await statement.execute(values);
+  return row!;
+}
+
+/** Up to 20,000 events' JSON per worker (about 16 MB), each kept at most 10 minutes unless read again. */
+const eventJsonByVersion = new RowVersionCache(20_000, 10 * 60_000);
+
+const eventJsonsByIds = preparedPerDb((db) =>
+  db
+    .select({ id: events.id, version: sql<string>`${events}.xmin::text`, json: eventJsonSql })
+    .from(events)
+    .where(sql`${events.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('event_jsons_by_ids'),
+);
+
 /**
- * listEvents with the page written as JSON by PostgreSQL (events.present.ts): the total, and the events as one JSON
- * array text in the list's order.
+ * listEvents with the page written as JSON: the total, and the events as one JSON array text in the list's order.
+ * The page's statement reads only each event's id and row version; their stored JSON (events.present.ts) comes from
+ * eventJsonByVersion, or is read for the versions it does not hold.
  */
 export async function listEventsJson(
   db: Db,
@@ -174,24 +221,18 @@ export async function listEventsJson(
   knownTotal?: number,
 ): Promise<{ total: number; resultsJson: string }> {
   const page = { limit, offset, knownTotal };
-  // A '%term%' search is planned for its term (is it rare enough for the trigram index, or is the category's date
-  // index better?): a prepared statement's generic plan, chosen after five runs, cannot know and read 100 times more.
-  if (filter.search !== undefined || filter.location !== undefined) {
-    const [row] = await buildListJson(db, filter, ordering, page, false);
-    return { total: row!.total, resultsJson: row!.results };
-  }
-  const shape = `${filterShape(filter)}|${ordering}|${knownTotal === undefined}`;
-  let statements = listJsonStatements.get(db);
-  if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
-  let statement = statements.get(shape);
-  if (!statement) {
-    const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
-    statements.set(shape, (statement = buildListJson(db, filter, ordering, page, true).prepare(name)));
-  }
-  const values: Record<string, unknown> = { limit, offset, knownTotal: knownTotal ?? 0 };
-  for (const key of BOUND_KEYS) if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
-  const [row] = await statement.execute(values);
-  return { total: row!.total, resultsJson: row!.results };
+  const { total, results } = await runList(db, filter, ordering, page, 'version');
+  // '[id version,id version,…]' (jsonArrayOf around plain text).
+  const items = results === '[]' ? [] : results.slice(1, -1).split(',');
+  const versions = items.map((item) => {
+    const space = item.indexOf(' ');
+    return { id: item.slice(0, space), version: item.slice(space + 1) };
+  });
+  const jsons = await eventJsonByVersion.resolve(db, versions, (ids) => eventJsonsByIds(db).execute({ ids }));
+  if (jsons) return { total, resultsJson: `[${jsons.join(',')}]` };
+  // An event changed between the two reads: the page as one statement sees it.
+  const whole = await runList(db, filter, ordering, page, 'json');
+  return { total: whole.total, resultsJson: whole.results };
 }
 
 // The event page's one query, its JSON written by PostgreSQL; with what deciding who may see it needs.

@@ -1,0 +1,59 @@
+import { LRUCache } from 'lru-cache';
+import type { Db } from './client.js';
+
+/** A row as a list query names it: its id, and the version PostgreSQL read (`xmin::text`). */
+export interface RowVersion {
+  id: string;
+  version: string;
+}
+
+/**
+ * Rows' JSON remembered by row version, per database handle. PostgreSQL writes a new version of a row on every UPDATE,
+ * stamped with the writing transaction's id (the system column `xmin`), so the JSON remembered for (id, xmin) is the
+ * JSON of exactly that version. A list query can then read only ids and versions in its one snapshot and take the
+ * JSON from here: never stale, unlike a cache with a lifetime, and not subject to PUBLIC_CACHE_SECONDS.
+ *
+ * Why: for a page of 100 events, PostgreSQL spent more time copying and sending 76 KB of stored JSON than finding the
+ * rows, and node-postgres as long again decoding it (bench/results, issue 18).
+ *
+ * The lifetime only bounds memory and makes a transaction-id wraparound (2^32 transactions) unable to revive an old
+ * version; `max` bounds the entries per handle.
+ */
+export class RowVersionCache {
+  private readonly perDb = new WeakMap<Db, LRUCache<string, { version: string; json: string }>>();
+
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  /**
+   * The JSON of each listed row version, in the list's order. The versions not remembered are read with `fetch` (one
+   * call for all of them); if a row changed or vanished in between, `undefined`: the caller reads its page again in one
+   * statement rather than mix two snapshots.
+   */
+  async resolve(
+    db: Db,
+    rows: readonly RowVersion[],
+    fetch: (ids: string[]) => Promise<Array<RowVersion & { json: string }>>,
+  ): Promise<string[] | undefined> {
+    let cache = this.perDb.get(db);
+    if (!cache) this.perDb.set(db, (cache = new LRUCache({ max: this.max, ttl: this.ttlMs })));
+    const jsons: Array<string | undefined> = rows.map(({ id, version }) => {
+      const known = cache.get(id);
+      return known?.version === version ? known.json : undefined;
+    });
+    const missing = rows.filter((_, i) => jsons[i] === undefined);
+    if (missing.length === 0) return jsons as string[];
+    const fetched = new Map((await fetch(missing.map((row) => row.id))).map((row) => [row.id, row]));
+    for (const [i, { id, version }] of rows.entries()) {
+      if (jsons[i] !== undefined) continue;
+      const row = fetched.get(id);
+      if (!row) return undefined;
+      cache.set(id, { version: row.version, json: row.json });
+      if (row.version !== version) return undefined;
+      jsons[i] = row.json;
+    }
+    return jsons as string[];
+  }
+}
