@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registrations, users } from '../src/db/schema.js';
+import { pageVersionsForUser } from '../src/modules/notifications/notifications.repository.js';
 import { notify, notifyEventCancelled, notifyEventChanged } from '../src/modules/notifications/notifications.service.js';
 import {
   appWithOrganizer,
@@ -64,6 +65,26 @@ describe('GET /notifications/', () => {
     expect(page).toMatchObject({ count: 3, next: null });
     expect(page.results.map((n: { message: string }) => n.message)).toEqual(['first']);
     expect((await get('/notifications/?is_read=maybe', user)).json()).toEqual({ is_read: ['Must be a valid boolean.'] });
+  });
+
+  it('a page read again shows each change at once (the JSON kept per row version is never an older one)', async () => {
+    const user = await createUser(ctx.app);
+    const { rows } = await seed(user);
+    const messages = async () =>
+      (await get('/notifications/', user)).json<{ count: number; results: Array<{ message: string; is_read: boolean }> }>();
+    expect((await messages()).results.map((n) => n.is_read)).toEqual([false, false, false]);
+    // The page's statement gives ids, versions and the total as the cache needs them (else every page is read twice).
+    const listed = await pageVersionsForUser(ctx.app.db, user.id, {}, 10, 0);
+    expect(listed.total).toBe(3);
+    expect(listed.versions.map((row) => [row.id, typeof row.version])).toEqual([...rows].reverse().map((row) => [row.id, 'string']));
+    await ctx.app.inject({ method: 'POST', url: '/notifications/mark-all-as-read/', headers: authHeader(ctx.app, user.id) });
+    expect((await messages()).results.map((n) => n.is_read)).toEqual([true, true, true]);
+    await ctx.app.inject({ method: 'DELETE', url: `/notifications/${rows[1]!.id}/`, headers: authHeader(ctx.app, user.id) });
+    const after = await messages();
+    expect(after.count).toBe(2);
+    expect(after.results.map((n) => n.message)).toEqual(['third', 'first']);
+    // Past the last page: 404 (Invalid page), as before.
+    expect((await get('/notifications/?page_size=2&page=2', user)).statusCode).toBe(404);
   });
 
   it('needs authentication', async () => {

@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { executeNamed, preparedPerDb } from '../../db/prepared.js';
+import { executeNamed, preparedPerDb, unmappedRows } from '../../db/prepared.js';
 import type { WritePart } from '../../db/one-statement.js';
+import type { RowVersion } from '../../db/row-version-cache.js';
 import { events, notifications, registrations, streamTickets } from '../../db/schema.js';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -130,6 +131,56 @@ const notificationsPage = preparedPerDb((db) =>
     .offset(sql.placeholder('offset'))
     .prepare('notifications_page'),
 );
+
+// The same page as ids and row versions only (notificationJsonByVersion in the service holds their JSON).
+const notificationsPageVersions = preparedPerDb((db) =>
+  db
+    .select({
+      id: notifications.id,
+      version: sql<string>`${notifications}.xmin::text`.as('version'),
+      total: sql<number>`(count(*) over ())::int`.as('total'),
+    })
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, sql.placeholder('userId')),
+        sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
+      ),
+    )
+    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare('notifications_page_versions'),
+);
+
+export async function pageVersionsForUser(
+  db: Db,
+  userId: string,
+  filters: { isRead?: boolean },
+  limit: number,
+  offset: number,
+): Promise<{ versions: RowVersion[]; total: number | undefined }> {
+  const page = await unmappedRows<RowVersion & { total: number }>(notificationsPageVersions(db), {
+    userId,
+    isRead: filters.isRead ?? null,
+    limit,
+    offset,
+  });
+  return { versions: page, total: page[0]?.total };
+}
+
+const notificationsByIds = preparedPerDb((db) =>
+  db
+    .select({ notification: notifications, version: sql<string>`${notifications}.xmin::text` })
+    .from(notifications)
+    .where(sql`${notifications.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('notifications_by_ids'),
+);
+
+/** Notifications by id, with their row versions; of any user (the caller listed them for one). */
+export async function findByIdsWithVersions(db: Db, ids: string[]): Promise<Array<{ notification: NotificationRow; version: string }>> {
+  return notificationsByIds(db).execute({ ids });
+}
 
 export async function listForUser(
   db: Db,

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { ApiError } from '../../lib/errors.js';
-import { Paginated, pageWindow, paginated } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginatedJson } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import * as users from '../users/users.service.js';
@@ -49,16 +49,17 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Paginated(Notification), ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const window = pageWindow(request.query);
-      const { rows, total } = await service.listNotifications(
+      const { total, resultsJson } = await service.listNotificationsJson(
         app.db,
         currentUser(request).id,
         { isRead: request.query.is_read },
         window.limit,
         window.offset,
       );
-      return paginated(request, window, total, rows.map(toNotificationResponse));
+      // Already JSON (toNotificationResponse, stringified once per row version): sent as is, like the event lists.
+      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
     },
   );
 

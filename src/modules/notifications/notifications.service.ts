@@ -5,7 +5,9 @@ import { notFound } from '../../lib/errors.js';
 import { writeInOneStatement, type WritePart } from '../../db/one-statement.js';
 import { mailsForNotifications } from '../mail/mail.service.js';
 import { queueSelectedCte } from '../outbox/outbox.service.js';
+import { RowVersionCache } from '../../db/row-version-cache.js';
 import * as repo from './notifications.repository.js';
+import { toNotificationResponse } from './notifications.schemas.js';
 import type { NotificationRow } from './notifications.repository.js';
 
 export type { NotificationRow };
@@ -138,8 +140,34 @@ export async function notifyRegisteredOnce(
   );
 }
 
-export async function listNotifications(db: Db, userId: string, filters: { isRead?: boolean }, limit: number, offset: number) {
-  return repo.listForUser(db, userId, filters, limit, offset);
+/** Up to 20,000 notifications' JSON per worker, by row version (db/row-version-cache.ts: never stale). */
+const notificationJsonByVersion = new RowVersionCache(20_000, 10 * 60_000);
+
+/**
+ * A page of the user's notifications and their total, the page already written as a JSON array. The page's statement
+ * reads ids and row versions only; the JSON of versions already seen is not read or written again.
+ */
+export async function listNotificationsJson(
+  db: Db,
+  userId: string,
+  filters: { isRead?: boolean },
+  limit: number,
+  offset: number,
+): Promise<{ total: number; resultsJson: string }> {
+  const { versions, total } = await repo.pageVersionsForUser(db, userId, filters, limit, offset);
+  if (total !== undefined) {
+    const jsons = await notificationJsonByVersion.resolve(db, versions, async (ids) =>
+      (await repo.findByIdsWithVersions(db, ids)).map(({ notification, version }) => ({
+        id: notification.id,
+        version,
+        json: JSON.stringify(toNotificationResponse(notification)),
+      })),
+    );
+    if (jsons) return { total, resultsJson: `[${jsons.join(',')}]` };
+  }
+  // Past the last page, or a notification changed between the two reads: the page in one statement.
+  const page = await repo.listForUser(db, userId, filters, limit, offset);
+  return { total: page.total, resultsJson: JSON.stringify(page.rows.map(toNotificationResponse)) };
 }
 
 export const countUnread = repo.countUnread;
