@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -27,6 +26,7 @@ import ticketsRoutes from './modules/tickets/tickets.routes.js';
 import webhookRoutes from './modules/webhooks/webhooks.routes.js';
 import authPlugin from './plugins/auth.js';
 import benchRoutes from './plugins/bench-routes.js';
+import securityHeaders from './plugins/security-headers.js';
 import errorsPlugin from './plugins/errors.js';
 import httpCachePlugin from './plugins/http-cache.js';
 import idempotencyPlugin from './plugins/idempotency.js';
@@ -126,7 +126,7 @@ export async function buildApp({ config, database, clock = systemClock }: AppOpt
   app.addSchema(ErrorDetail);
   app.addSchema(FieldErrors);
   await app.register(errorsPlugin);
-  await app.register(helmet, { global: true });
+  await app.register(securityHeaders);
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   // After helmet and CORS: a cached answer still carries their headers.
   await app.register(publicCachePlugin);

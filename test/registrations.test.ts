@@ -371,6 +371,39 @@ describe('reading registrations', () => {
     expect(nobody.json()).toEqual({ count: 0, next: null, previous: null, results: [] });
   });
 
+  it('GET /registrations/mine/ read again shows every change at once: its event, its place in the queue, its tickets, itself', async () => {
+    const me = await createUser(ctx.app);
+    const ahead = await createUser(ctx.app);
+    const full = await createEvent(ctx.app, ctx.organizer, { capacity: 1, title: 'Full' });
+    const roomy = await createEvent(ctx.app, ctx.organizer, { capacity: 5, title: 'Roomy' });
+    expect((await registerFor(ctx.app, await createUser(ctx.app), full.id)).statusCode).toBe(201);
+    const aheadOrder = (await registerFor(ctx.app, ahead, full.id)).json();
+    ctx.clock.advance(1000);
+    const queued = (await registerFor(ctx.app, me, full.id)).json();
+    ctx.clock.advance(1000);
+    const seated = (await registerFor(ctx.app, me, roomy.id, 2)).json();
+    const mine = async () => {
+      const items = (await get('/registrations/mine/', me)).json().results as Array<Record<string, unknown>>;
+      // Each item still reads exactly as the registration's own page.
+      for (const item of items) expect(item).toEqual((await get(`/registrations/${String(item.id)}/`, me)).json());
+      return new Map(items.map((item) => [item.id, item]));
+    };
+    expect((await mine()).get(queued.id)).toMatchObject({ waitlist_position: 2 });
+    // Someone ahead leaves the queue: my place moves, though my order's row did not change.
+    expect((await cancel(aheadOrder.id, ahead)).statusCode).toBe(200);
+    expect((await mine()).get(queued.id)).toMatchObject({ waitlist_position: 1 });
+    // The event is renamed; a ticket is used at the door (only the ticket's row changes).
+    await ctx.app.db.update(events).set({ title: 'Roomy, renamed' }).where(eq(events.id, roomy.id));
+    await ctx.app.db.update(tickets).set({ isUsed: true }).where(eq(tickets.code, seated.ticket_instances[0].code));
+    expect((await mine()).get(seated.id)).toMatchObject({
+      event_title: 'Roomy, renamed',
+      ticket_instances: [expect.objectContaining({ is_used: true }), expect.objectContaining({ is_used: false })],
+    });
+    // My own order is cancelled.
+    expect((await cancel(seated.id, me)).statusCode).toBe(200);
+    expect((await mine()).get(seated.id)).toMatchObject({ status: 'cancelled' });
+  });
+
   it('GET /registrations/<id>/ answers the owner, the organizer and staff; 404 for anyone else', async () => {
     const event = await createEvent(ctx.app, ctx.organizer);
     const [reg] = await registerInTurn(event.id, [2]);

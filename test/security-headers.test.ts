@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { helmetHeaders } from '../src/plugins/security-headers.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 
 let ctx: TestContext;
@@ -50,6 +54,30 @@ describe('security headers (helmet)', () => {
     expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(res.headers).not.toHaveProperty('x-powered-by');
     expect(res.headers).not.toHaveProperty('server');
+  });
+
+  it("are exactly the headers Helmet's own middleware sets on a real response, computed once", async () => {
+    // Helmet run as middleware on a node:http server, the way @fastify/helmet ran it for every request.
+    const server = http.createServer((req, res) =>
+      helmet()(req, res, () => {
+        res.setHeader('x-powered-by', 'node');
+        res.end();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const reference = await fetch(`http://127.0.0.1:${port}/`);
+      const app = await ctx.app.inject({ url: '/healthz' });
+      const names = [...reference.headers.keys()].filter(
+        (name) => !['date', 'connection', 'keep-alive', 'content-length', 'x-powered-by'].includes(name),
+      );
+      expect(names.length).toBeGreaterThanOrEqual(10);
+      for (const name of names) expect(app.headers[name], name).toBe(reference.headers.get(name));
+      expect(Object.keys(helmetHeaders()).sort()).toEqual([...names, 'x-powered-by'].sort());
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from './client.js';
 
@@ -5,6 +6,21 @@ import type { Db } from './client.js';
 export interface RowVersion {
   id: string;
   version: string;
+}
+
+/**
+ * A page's rows as one text, `id version,id version,…` in `orderBy`'s order (cheaper to send and split than rows or a
+ * JSON array); parseVersionList reads it back. Ids and versions never contain a space or a comma.
+ */
+export const versionListOf = (id: SQL, version: SQL, orderBy: SQL) =>
+  sql<string>`coalesce(string_agg(${id}::text || ' ' || ${version}, ',' order by ${orderBy}), '')`;
+
+export function parseVersionList(text: string): RowVersion[] {
+  if (text === '') return [];
+  return text.split(',').map((item) => {
+    const space = item.indexOf(' ');
+    return { id: item.slice(0, space), version: item.slice(space + 1) };
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
-import { RowVersionCache } from '../../db/row-version-cache.js';
+import { parseVersionList, RowVersionCache, versionListOf } from '../../db/row-version-cache.js';
 import { jsonArrayOf } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { events } from '../../db/schema.js';
@@ -136,12 +136,8 @@ const placeholder: Bind = (name) => sql.placeholder(name);
 
 type Page = { limit: number; offset: number; knownTotal?: number };
 
-/** What a list statement writes per event: its stored JSON, or "id version" for eventJsonByVersion. */
+/** What a list statement gives per event: its stored JSON, or its id and row version for eventJsonByVersion. */
 type ListItem = 'json' | 'version';
-const listItems: Record<ListItem, SQL> = {
-  json: eventJsonSql,
-  version: sql`${events.id}::text || ' ' || ${events}.xmin::text`,
-};
 
 function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean, item: ListItem) {
   const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : page[name]);
@@ -157,8 +153,10 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
     page.knownTotal === undefined
       ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
       : sql<number>`${value('knownTotal')}::int`.mapWith(Number);
-  return db.select({ total, results: sql<string>`${jsonArrayOf(sql`page.json`, arrayOrder)}` }).from(
-    sql`(select ${listItems[item]} as json, ${sql.join(keyColumns, sql`, `)} from ${events}
+  const results = item === 'json' ? jsonArrayOf(sql`page.json`, arrayOrder) : versionListOf(sql`page.id`, sql`page.version`, arrayOrder);
+  return db.select({ total, results: sql<string>`${results}` }).from(
+    sql`(select ${events.id} as id, ${events}.xmin::text as version, ${item === 'json' ? eventJsonSql : sql`null`} as json,
+        ${sql.join(keyColumns, sql`, `)} from ${events}
         ${where ? sql`where ${where}` : sql``}
         order by ${sql.join(orderings[ordering], sql`, `)}
         limit ${value('limit')} offset ${value('offset')}) as page`,
@@ -222,13 +220,7 @@ export async function listEventsJson(
 ): Promise<{ total: number; resultsJson: string }> {
   const page = { limit, offset, knownTotal };
   const { total, results } = await runList(db, filter, ordering, page, 'version');
-  // '[id version,id version,…]' (jsonArrayOf around plain text).
-  const items = results === '[]' ? [] : results.slice(1, -1).split(',');
-  const versions = items.map((item) => {
-    const space = item.indexOf(' ');
-    return { id: item.slice(0, space), version: item.slice(space + 1) };
-  });
-  const jsons = await eventJsonByVersion.resolve(db, versions, (ids) => eventJsonsByIds(db).execute({ ids }));
+  const jsons = await eventJsonByVersion.resolve(db, parseVersionList(results), (ids) => eventJsonsByIds(db).execute({ ids }));
   if (jsons) return { total, resultsJson: `[${jsons.join(',')}]` };
   // An event changed between the two reads: the page as one statement sees it.
   const whole = await runList(db, filter, ordering, page, 'json');

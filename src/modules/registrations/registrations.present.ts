@@ -118,3 +118,14 @@ export const registrationJsonSql = sql`(select row_to_json(item)::text from (sel
     (select ${jsonArrayOf(sql`row_to_json(t)::text`, sql`t.seat`)}::json
       from (select id, code, seat, is_used from ${tickets} where registration_id = r.id) as t) as ticket_instances
   ) as item)`;
+
+/**
+ * Everything registrationJsonSql reads, as one version text (db/row-version-cache.ts): the registration's and its
+ * event's row versions, the waiting-list place (others' orders move it), and its tickets' row versions.
+ */
+export const registrationVersionSql = sql<string>`r.xmin::text || '.' || e.xmin::text || '.' || coalesce(${positionInQueue({
+  id: sql`r.id`,
+  eventId: sql`r.event_id`,
+  status: sql`r.status`,
+  createdAt: sql`r.created_at`,
+})}::text, '') || '.' || coalesce((select string_agg(t.xmin::text, '.' order by t.seat) from ${tickets} as t where t.registration_id = r.id), '')`;

@@ -1,9 +1,16 @@
 import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
+import { parseVersionList, RowVersionCache, versionListOf } from '../../db/row-version-cache.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 import type { AttendeeOrdering } from './registrations.schemas.js';
-import { jsonArrayOf, positionInQueue, registrationJsonSql, type RegistrationView } from './registrations.present.js';
+import {
+  jsonArrayOf,
+  positionInQueue,
+  registrationJsonSql,
+  registrationVersionSql,
+  type RegistrationView,
+} from './registrations.present.js';
 
 /** Reads only: every write to registrations (and to an event's seat counters) is in ledger.repository.ts. */
 
@@ -156,38 +163,66 @@ const mineFilter = sql`r.user_id = ${sql.placeholder('userId')}
 
 /**
  * `GET /registrations/mine/`, the page a signed-in attendee reloads most, as one prepared statement (planned once per
- * pooled connection) that answers the total and the page's `results` array as finished JSON text: the server
- * neither maps rows nor serializes them, which is most of what this route costs in Node. One row even past the end.
+ * pooled connection) giving the total and the page. `item` 'version' gives each registration's id and version
+ * (registrationVersionSql) for registrationJsonByVersion; 'json' the finished JSON array. One row even past the end.
  */
-const minePageJson = preparedPerDb((db) =>
-  db
-    .select({
-      total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
-      results: sql<string>`${jsonArrayOf(sql`page.json`, sql`page.created_at desc, page.id desc`)}`,
-    })
-    .from(
-      sql`(select r.id, r.created_at, ${registrationJsonSql} as json
+const minePage = (item: 'json' | 'version') =>
+  preparedPerDb((db) =>
+    db
+      .select({
+        total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
+        results: sql<string>`${
+          item === 'json'
+            ? jsonArrayOf(sql`page.json`, sql`page.created_at desc, page.id desc`)
+            : versionListOf(sql`page.id`, sql`page.version`, sql`page.created_at desc, page.id desc`)
+        }`,
+      })
+      .from(
+        sql`(select r.id, r.created_at, ${item === 'json' ? registrationJsonSql : registrationVersionSql} as ${sql.identifier(item)}
         from ${registrations} as r join ${events} as e on e.id = r.event_id
         where ${mineFilter}
         order by r.created_at desc, r.id desc
         limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page`,
-    )
-    .prepare('registrations_mine_page_json'),
+      )
+      .prepare(`registrations_mine_page_${item}`),
+  );
+const minePageVersions = minePage('version');
+const minePageJson = minePage('json');
+
+const registrationJsonsByIds = preparedPerDb((db) =>
+  db
+    .select({ id: sql<string>`r.id`, version: registrationVersionSql, json: sql<string>`${registrationJsonSql}` })
+    .from(sql`${registrations} as r join ${events} as e on e.id = r.event_id`)
+    .where(sql`r.id = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('registration_jsons_by_ids'),
 );
 
-/** One page of a user's registrations with their tickets: the total, and the items as a JSON array text. */
+/** Up to 20,000 registrations' JSON per worker, by version (registrationVersionSql; never stale). */
+const registrationJsonByVersion = new RowVersionCache(20_000, 10 * 60_000);
+
+/**
+ * One page of a user's registrations with their tickets: the total, and the items as a JSON array text. Writing each
+ * registration's JSON cost PostgreSQL more than finding the page, so it is written once per version.
+ */
 export async function listMineJson(
   db: Db,
   filter: { userId: string; status?: RegistrationStatus; eventsFrom?: Date },
   page: { limit: number; offset: number },
 ): Promise<{ total: number; resultsJson: string }> {
-  const [row] = await minePageJson(db).execute({
+  const values = {
     userId: filter.userId,
     status: filter.status ?? null,
     eventsFrom: filter.eventsFrom?.toISOString() ?? null,
     limit: page.limit,
     offset: page.offset,
-  });
+  };
+  const [listed] = await minePageVersions(db).execute(values);
+  const jsons = await registrationJsonByVersion.resolve(db, parseVersionList(listed!.results), (ids) =>
+    registrationJsonsByIds(db).execute({ ids }),
+  );
+  if (jsons) return { total: listed!.total, resultsJson: `[${jsons.join(',')}]` };
+  // A registration, its event, place or tickets changed between the two reads: the page in one statement.
+  const [row] = await minePageJson(db).execute(values);
   return { total: row!.total, resultsJson: row!.results };
 }
 
