@@ -37,6 +37,12 @@ export interface Config {
   trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
   keepAliveTimeoutMs: number;
+  /**
+   * Connections the kernel may hold for this server before it accepts them. Node's default (511) overflowed when
+   * 1,000 clients connected at once to a process busy with PGlite: the others' connection attempts were dropped and
+   * retried 1, 3, 7, 15 and 31 s later (issue 18). The kernel caps it at net.core.somaxconn.
+   */
+  listenBacklog: number;
   /** Whole request (headers and body) must arrive within this; also the idle timeout of a socket. */
   requestTimeoutMs: number;
   /** Headers must arrive within this (slowloris guard); at most requestTimeoutMs. */
@@ -209,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
+    listenBacklog: int(env, 'LISTEN_BACKLOG', 4096, 1),
     requestTimeoutMs,
     headersTimeoutMs: Math.min(int(env, 'HEADERS_TIMEOUT_MS', 10_000, 1), requestTimeoutMs),
     jobPollSeconds: int(env, 'JOB_POLL_SECONDS', 30),

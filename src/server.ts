@@ -89,7 +89,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   logWhereToLook(app, config);
   poller?.start();
   for (const worker of outboxWorkers) worker.start();
