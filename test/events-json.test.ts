@@ -6,7 +6,7 @@ import { toEventResponse } from '../src/modules/events/events.present.js';
 import * as repo from '../src/modules/events/events.repository.js';
 import { orderings as orderingNames } from '../src/modules/events/events.schemas.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
-import { createCategory, createEvent, createOrganizer, createUser } from './helpers/factories.js';
+import { createCategory, createEvent, createOrganizer, createUser, registerFor } from './helpers/factories.js';
 
 // The event JSON PostgreSQL writes (lists and the event page) must equal toEventResponse's, field for field.
 let ctx: TestContext;
@@ -181,13 +181,7 @@ describe('event JSON written by PostgreSQL', () => {
     expect(await listed()).toMatchObject({ title: 'Versioned', registered_count: 0 });
     // Through the API, and behind the application's back in plain SQL: the next list shows each change at once.
     const user = await createUser(ctx.app);
-    const registered = await ctx.app.inject({
-      method: 'POST',
-      url: '/registrations/',
-      headers: user.auth,
-      payload: { event: row.id, quantity: 3 },
-    });
-    expect(registered.statusCode).toBe(201);
+    expect((await registerFor(ctx.app, user, row.id, 3)).statusCode).toBe(201);
     expect(await listed()).toMatchObject({ title: 'Versioned', registered_count: 3, tickets_remaining: 7 });
     await ctx.app.db.update(eventsTable).set({ title: 'Renamed in SQL' }).where(eq(eventsTable.id, row.id));
     expect(await listed()).toMatchObject({ title: 'Renamed in SQL', registered_count: 3 });

@@ -115,18 +115,20 @@ export async function findRegistrantIds(db: Db, eventId: string, statuses: ('reg
   return rows.map((row) => row.userId);
 }
 
+/** A user's notifications (optionally read or unread only), newest first, one page: the statements below share it. */
+const userPageWhere = and(
+  eq(notifications.userId, sql.placeholder('userId')),
+  sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
+);
+const userPageOrder = [desc(notifications.createdAt), desc(notifications.id)];
+
 // One page of a user's notifications and their total, in one prepared statement (the total rides along on each row).
 const notificationsPage = preparedPerDb((db) =>
   db
     .select({ notification: notifications, total: sql<number>`count(*) over ()`.mapWith(Number) })
     .from(notifications)
-    .where(
-      and(
-        eq(notifications.userId, sql.placeholder('userId')),
-        sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
-      ),
-    )
-    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .where(userPageWhere)
+    .orderBy(...userPageOrder)
     .limit(sql.placeholder('limit'))
     .offset(sql.placeholder('offset'))
     .prepare('notifications_page'),
@@ -141,13 +143,8 @@ const notificationsPageVersions = preparedPerDb((db) =>
       total: sql<number>`(count(*) over ())::int`.as('total'),
     })
     .from(notifications)
-    .where(
-      and(
-        eq(notifications.userId, sql.placeholder('userId')),
-        sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
-      ),
-    )
-    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .where(userPageWhere)
+    .orderBy(...userPageOrder)
     .limit(sql.placeholder('limit'))
     .offset(sql.placeholder('offset'))
     .prepare('notifications_page_versions'),
