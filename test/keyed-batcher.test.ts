@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyedBatcher, type BatchOutcome } from '../src/lib/keyed-batcher.js';
 
 describe('KeyedBatcher', () => {
-  it('processes a lone item at once, then everything that arrived meanwhile as one batch, per key, in order', async () => {
+  it('processes the items of one turn of the event loop together, then everything that arrived meanwhile as one batch, per key, in order', async () => {
     const batches: string[][] = [];
     const batcher = new KeyedBatcher<string, string>(async (key, claim) => {
       const items = claim();
@@ -11,11 +11,13 @@ describe('KeyedBatcher', () => {
       await sleep(10);
       return items.map((i) => ({ ok: true, value: i.toUpperCase() }));
     });
-    const first = batcher.run('a', 'a1'); // a1's batch starts at once; the next ones queue behind it
-    const rest = ['a2', 'a3', 'a4'].map((i) => batcher.run('a', i));
+    // Sent in one turn: one batch per key. a3 comes a turn later, while a's batch runs: the next batch.
+    const first = ['a1', 'a2'].map((i) => batcher.run('a', i));
     const other = batcher.run('b', 'b1');
-    expect(await Promise.all([first, ...rest, other])).toEqual(['A1', 'A2', 'A3', 'A4', 'B1']);
-    expect(batches).toEqual([['a:a1'], ['b:b1'], ['a:a2', 'a:a3', 'a:a4']]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = ['a3', 'a4'].map((i) => batcher.run('a', i));
+    expect(await Promise.all([...first, other, ...later])).toEqual(['A1', 'A2', 'B1', 'A3', 'A4']);
+    expect(batches).toEqual([['a:a1', 'a:a2'], ['b:b1'], ['a:a3', 'a:a4']]);
   });
 
   it('never puts more than maxBatch items in one batch', async () => {
@@ -28,7 +30,7 @@ describe('KeyedBatcher', () => {
     }, 3);
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => batcher.run('k', i)));
     expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(sizes).toEqual([1, 3, 3, 1]);
+    expect(sizes).toEqual([3, 3, 2]);
   });
 
   it('fails only the items whose outcome is an error; a batch that throws is retried item by item; later batches still run', async () => {
@@ -44,7 +46,10 @@ describe('KeyedBatcher', () => {
       if (items.includes(3)) throw new Error('3 breaks its whole batch');
       return items.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n }));
     });
-    const outcomes = [1, 2, 3, 4].map((n) => batcher.run('k', n).then(String, (e: Error) => e.message));
+    const run = (n: number) => batcher.run('k', n).then(String, (e: Error) => e.message);
+    const outcomes = [run(1)];
+    await new Promise((resolve) => setImmediate(resolve)); // 1's batch has started, and waits at the gate
+    outcomes.push(...[2, 3, 4].map(run));
     openGate();
     // 2, 3 and 4 formed one batch, which 3 broke: 2 and 4 are unaffected by it.
     expect(await Promise.all(outcomes)).toEqual(['odd 1', '2', '3 breaks its whole batch', '4']);
