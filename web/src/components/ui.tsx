@@ -1,18 +1,34 @@
-import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import {
+  useEffect,
+  useId,
+  useRef,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 
-/** A labelled input with its error announced and tied to it (aria-describedby). */
-export function Field({
+/** What ties a control to its hint and error: its id, aria-invalid and aria-describedby. */
+type ControlAria = { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string };
+
+/** A label, a control, and its hint and error announced with it: one frame for every kind of field. */
+function Labelled({
   label,
-  error,
   hint,
-  ...input
-}: { label: string; error?: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
+  error,
+  control,
+}: {
+  label: string;
+  hint?: string;
+  error?: string;
+  control: (aria: ControlAria) => ReactNode;
+}) {
   const id = useId();
   const described = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={described} {...input} />
+      {control({ id, 'aria-invalid': error ? true : undefined, 'aria-describedby': described })}
       {hint && (
         <p id={`${id}-hint`} className="hint">
           {hint}
@@ -27,19 +43,38 @@ export function Field({
   );
 }
 
+/** A labelled input with its error announced and tied to it (aria-describedby). */
+export function Field({
+  label,
+  error,
+  hint,
+  ...input
+}: { label: string; error?: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
+  return <Labelled label={label} hint={hint} error={error} control={(aria) => <input {...aria} {...input} />} />;
+}
+
+/** A labelled text area, its error tied to it like Field's. */
+export function TextAreaField({ label, error, ...area }: { label: string; error?: string } & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return <Labelled label={label} error={error} control={(aria) => <textarea rows={5} {...aria} {...area} />} />;
+}
+
+/** A labelled select, its error tied to it like Field's. */
 export function SelectField({
   label,
+  error,
   children,
   ...select
-}: { label: string; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
-  const id = useId();
+}: { label: string; error?: string; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} {...select}>
-        {children}
-      </select>
-    </div>
+    <Labelled
+      label={label}
+      error={error}
+      control={(aria) => (
+        <select {...aria} {...select}>
+          {children}
+        </select>
+      )}
+    />
   );
 }
 

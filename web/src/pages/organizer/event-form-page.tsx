@@ -1,8 +1,8 @@
-import { useEffect, useId, useState, type FormEvent, type TextareaHTMLAttributes } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage, fieldErrors, type Event } from '../../api/client';
 import { useAction } from '../../components/lists';
-import { ConfirmDialog, Field, LoadError, Loading, Notice, SelectField, useTitle } from '../../components/ui';
+import { ConfirmDialog, Field, LoadError, Loading, Notice, SelectField, TextAreaField, useTitle } from '../../components/ui';
 import { plural, viewerTimeZone } from '../../lib/format';
 import { useApi } from '../../lib/use-api';
 import { StatusBadge } from './my-events-page';
@@ -64,21 +64,6 @@ const toDraft = (e: Event): Draft => ({
 
 /** A whole number as typed, or the text itself so the API names what is wrong with it. */
 const asNumber = (text: string) => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : (text as unknown as number));
-
-function TextAreaField({ label, error, ...area }: { label: string; error?: string } & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea id={id} rows={5} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} {...area} />
-      {error && (
-        <p id={`${id}-error`} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
 
 /** Create (no id) or edit an event: every field of the API, times in the organizer's own zone. */
 export function EventFormPage() {
@@ -226,7 +211,7 @@ export function EventFormPage() {
             error={errors.event_ticket_sells_off_soon}
             hint="Show “selling out soon” when this many seats or fewer are left; 0 turns it off."
           />
-          <SelectField label="Category" name="category" value={draft.category} onChange={set('category')}>
+          <SelectField label="Category" name="category" value={draft.category} onChange={set('category')} error={errors.category}>
             <option value="">No category</option>
             {categories.data?.results.map((c) => (
               <option key={c.id} value={c.id}>
@@ -234,7 +219,6 @@ export function EventFormPage() {
               </option>
             ))}
           </SelectField>
-          {errors.category && <p className="field-error">{errors.category}</p>}
           <div className="field checkbox">
             <input
               id="recurring"

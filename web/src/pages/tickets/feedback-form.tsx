@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, errorMessage, fieldErrors, type Feedback } from '../../api/client';
-import { LoadError, Loading, Notice } from '../../components/ui';
+import { LoadError, Loading, Notice, TextAreaField } from '../../components/ui';
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/use-api';
 
@@ -105,11 +105,14 @@ export function FeedbackForm({ eventId, eventTitle }: { eventId: string; eventTi
           </p>
         )}
       </fieldset>
-      <div className="field">
-        <label htmlFor={`${id}-comment`}>Comment (optional)</label>
-        <textarea id={`${id}-comment`} value={comment} maxLength={5000} rows={3} onChange={(e) => setComment(e.target.value)} />
-        {errors.comment && <p className="field-error">{errors.comment}</p>}
-      </div>
+      <TextAreaField
+        label="Comment (optional)"
+        value={comment}
+        maxLength={5000}
+        rows={3}
+        onChange={(e) => setComment(e.target.value)}
+        error={errors.comment}
+      />
       {news && <Notice kind={news.kind}>{news.text}</Notice>}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
