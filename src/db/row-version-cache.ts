@@ -30,7 +30,7 @@ export function parseVersionList(text: string): RowVersion[] {
  * JSON from here: never stale, unlike a cache with a lifetime, and not subject to PUBLIC_CACHE_SECONDS.
  *
  * Why: for a page of 100 events, PostgreSQL spent more time copying and sending 76 KB of stored JSON than finding the
- * rows, and node-postgres as long again decoding it (bench/results, issue 18).
+ * rows (pgbench: 6,000 pages/s against 24,700/s for ids and versions only; issue 18).
  *
  * The lifetime only bounds memory and makes a transaction-id wraparound (2^32 transactions) unable to revive an old
  * version; `max` bounds the entries per handle.
