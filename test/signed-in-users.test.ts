@@ -52,6 +52,27 @@ describe('SignedInUsers', () => {
     expect(reads).toBe(3);
   });
 
+  it('answers `cached` without a read while the user is fresh at the given time, and not after', async () => {
+    const clock = new ManualClock();
+    let reads = 0;
+    const users = new SignedInUsers(
+      async (ids) => {
+        reads++;
+        return ids.map((id) => user(id, id !== 'off'));
+      },
+      1000,
+      clock,
+    );
+    const readAt = clock.now().getTime();
+    expect(users.cached('a', readAt)).toBeUndefined();
+    await users.find('a');
+    await users.find('off');
+    expect(users.cached('a', readAt + 999)?.id).toBe('a');
+    expect(users.cached('a', readAt + 1000)).toBeUndefined();
+    expect(users.cached('off', readAt)).toBeUndefined();
+    expect(reads).toBe(2);
+  });
+
   it('fails the callers of a failed read only, and reads again for the next ones', async () => {
     let fail = true;
     const users = new SignedInUsers(

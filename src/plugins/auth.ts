@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, notAuthenticated } from '../lib/errors.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 import { SignedInUsers } from '../modules/users/signed-in-users.js';
-import { findUsersByIds } from '../modules/users/users.repository.js';
+import { findUsersByIds, type UserRow } from '../modules/users/users.repository.js';
 
 export interface AuthUser {
   id: string;
@@ -50,15 +50,7 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
 
   const signedIn = new SignedInUsers((ids) => findUsersByIds(app.db, ids), app.config.authCacheMs, app.clock);
 
-  /**
-   * Resolves a token to an active user. The row is read again at least once a second (signed-in-users.ts), so a
-   * deactivation or a role change takes effect within a second everywhere, and at once in the process that made it.
-   */
-  async function userFromToken(token: string): Promise<AuthUser> {
-    const claims = opts.tokens.read(token, 'access', app.clock.now());
-    // A subject that is not a uuid cannot be ours (and would be a type error in the query, not a 401).
-    if (!claims || !UUID.test(claims.sub)) throw invalidToken();
-    const row = await signedIn.find(claims.sub);
+  const toAuthUser = (row: UserRow | undefined): AuthUser => {
     if (!row || !row.isActive) throw invalidToken();
     return {
       id: row.id,
@@ -68,6 +60,20 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
       isStaff: row.isStaff,
       emailVerified: row.emailVerifiedAt !== null,
     };
+  };
+
+  /**
+   * Resolves a token to an active user: at once when the user was read within AUTH_CACHE_MS (signed-in-users.ts),
+   * else as a promise. The row is read again at least once a second, so a deactivation or a role change takes effect
+   * within a second everywhere, and at once in the process that made it.
+   */
+  function userFromToken(token: string): AuthUser | Promise<AuthUser> {
+    const now = app.clock.now();
+    const claims = opts.tokens.read(token, 'access', now);
+    // A subject that is not a uuid cannot be ours (and would be a type error in the query, not a 401).
+    if (!claims || !UUID.test(claims.sub)) throw invalidToken();
+    const row = signedIn.cached(claims.sub, now.getTime());
+    return row ? toAuthUser(row) : signedIn.find(claims.sub).then(toAuthUser);
   }
 
   const auth = {
@@ -81,17 +87,47 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
       if (token) request.user = await userFromToken(token);
     },
   };
+
+  /**
+   * The same checks as `auth.required` and `auth.optional`, as callback hooks that finish without a promise when the
+   * user is cached: the common case of every signed-in request (issue 18).
+   */
+  const authenticateHook =
+    (required: boolean) =>
+    (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+      let user: AuthUser | Promise<AuthUser>;
+      try {
+        const token = bearerToken(request);
+        if (!token) return required ? done(notAuthenticated()) : done();
+        user = userFromToken(token);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (user instanceof Promise) {
+        user.then((found) => {
+          request.user = found;
+          done();
+        }, done);
+      } else {
+        request.user = user;
+        done();
+      }
+    };
+  // Each hook names the preHandler it stands for (`declaredAs`), so the OpenAPI build still sees which routes take a token.
+  const hookFor = new Map<unknown, ReturnType<typeof authenticateHook>>([
+    [auth.required, Object.assign(authenticateHook(true), { declaredAs: auth.required })],
+    [auth.optional, Object.assign(authenticateHook(false), { declaredAs: auth.optional })],
+  ]);
   app.decorate('auth', auth);
 
   // Routes declare `preHandler: app.auth.required`; run it first instead (onRequest), as the reference framework
   // authenticates before it parses or validates: an anonymous caller gets 401, not a 400 about a body it
   // was never allowed to send, nor 413/415 for it.
-  const authHooks = new Set<unknown>([auth.required, auth.optional]);
   app.addHook('onRoute', (route) => {
     const preHandler = route.preHandler === undefined ? [] : [route.preHandler].flat();
-    const moved = preHandler.filter((hook) => authHooks.has(hook));
+    const moved = preHandler.filter((hook) => hookFor.has(hook)).map((hook) => hookFor.get(hook)!);
     if (moved.length === 0) return;
-    route.preHandler = preHandler.filter((hook) => !authHooks.has(hook));
+    route.preHandler = preHandler.filter((hook) => !hookFor.has(hook));
     route.onRequest = [...moved, ...(route.onRequest === undefined ? [] : [route.onRequest].flat())] as typeof route.onRequest;
   });
 });

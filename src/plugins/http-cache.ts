@@ -45,7 +45,9 @@ export default fp(async function httpCachePlugin(app: FastifyInstance) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       return payload;
     }
-    reply.header('vary', withVary(reply.getHeader('vary'), 'Authorization'));
+    const vary = reply.getHeader('vary');
+    // No route sets Vary itself today; merging costs a split and a join per request (issue 18).
+    reply.header('vary', vary === undefined ? 'Authorization' : withVary(vary, 'Authorization'));
     const shared =
       (request.method === 'GET' || request.method === 'HEAD') &&
       !request.headers.authorization &&

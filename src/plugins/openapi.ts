@@ -179,7 +179,11 @@ function nameSharedSchemas(document: OpenApiObject): OpenApiObject {
 const TOKEN_OPTIONAL: { [scheme: string]: string[] }[] = [{}, { bearerAuth: [] }];
 
 function hooksOf(route: RouteOptions): unknown[] {
-  return [route.onRequest, route.preHandler].flat().filter((hook) => hook !== undefined);
+  // auth.ts runs `app.auth.required` and `.optional` as onRequest hooks that name them in `declaredAs`.
+  return [route.onRequest, route.preHandler]
+    .flat()
+    .filter((hook) => hook !== undefined)
+    .map((hook) => (hook as { declaredAs?: unknown }).declaredAs ?? hook);
 }
 
 export default fp(

@@ -14,7 +14,8 @@ import type { UserRow } from './users.repository.js';
  * `id = any(…)`), so a ticket drop of thousands of users signing in at once costs a few reads, not one each.
  */
 export class SignedInUsers {
-  private readonly cache: LRUCache<string, UserRow> | undefined;
+  /** Each user with when it was read (ms on the clock); fresh while younger than `ttlMs`. */
+  private readonly cache: LRUCache<string, { row: UserRow; readAt: number }> | undefined;
 
   /** Users asked for while a read runs, with whoever waits for each. */
   private waiting = new Map<string, Array<{ resolve: (row: UserRow | undefined) => void; reject: (error: unknown) => void }>>();
@@ -23,17 +24,25 @@ export class SignedInUsers {
   constructor(
     /** Reads user rows (users.repository's findUsersByIds on the app's database). */
     private readonly load: (ids: string[]) => Promise<UserRow[]>,
-    ttlMs: number,
-    clock: { now(): Date },
+    private readonly ttlMs: number,
+    private readonly clock: { now(): Date },
   ) {
     if (ttlMs > 0) {
-      this.cache = new LRUCache({ max: 50_000, ttl: ttlMs, ttlResolution: 0, perf: { now: () => clock.now().getTime() } });
+      // The lifetime is checked here against the caller's clock reading, not by lru-cache's TTL, which reads a
+      // clock on every get (a signed-in request already has the time: issue 18).
+      this.cache = new LRUCache({ max: 50_000 });
       everyCache.add(new WeakRef(this.cache));
     }
   }
 
+  /** The user if it was read less than `ttlMs` before `nowMs`, without waiting; otherwise undefined (ask `find`). */
+  cached(id: string, nowMs: number): UserRow | undefined {
+    const entry = this.cache?.get(id);
+    return entry && nowMs - entry.readAt < this.ttlMs ? entry.row : undefined;
+  }
+
   async find(id: string): Promise<UserRow | undefined> {
-    const cached = this.cache?.get(id);
+    const cached = this.cached(id, this.clock.now().getTime());
     if (cached) return cached;
     return new Promise((resolve, reject) => {
       const waiters = this.waiting.get(id);
@@ -48,11 +57,12 @@ export class SignedInUsers {
     while (this.waiting.size > 0) {
       const batch = this.waiting;
       this.waiting = new Map();
+      const readAt = this.clock.now().getTime();
       try {
         const rows = new Map((await this.load([...batch.keys()])).map((row) => [row.id, row]));
         for (const [id, waiters] of batch) {
           const row = rows.get(id);
-          if (row?.isActive) this.cache?.set(id, row);
+          if (row?.isActive) this.cache?.set(id, { row, readAt });
           for (const waiter of waiters) waiter.resolve(row);
         }
       } catch (error) {
@@ -63,7 +73,7 @@ export class SignedInUsers {
   }
 }
 
-const everyCache = new Set<WeakRef<LRUCache<string, UserRow>>>();
+const everyCache = new Set<WeakRef<LRUCache<string, { row: UserRow; readAt: number }>>>();
 
 /** Forgets a user in every process-local cache (the user row changed). */
 export function forgetSignedInUser(id: string): void {
