@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { events as eventsTable } from '../src/db/schema.js';
 import { RowVersionCache } from '../src/db/row-version-cache.js';
 import { toEventResponse } from '../src/modules/events/events.present.js';
@@ -225,6 +225,28 @@ describe('RowVersionCache', () => {
       ),
     ).toEqual([row('a', '1').json, row('b', '2').json]);
     expect(asked.at(-1)).toEqual(['b']);
+  });
+
+  it('reads a row again once its JSON is older than the lifetime, whatever its version', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const cache = new RowVersionCache(10, 60_000);
+      let reads = 0;
+      const fetch = async (ids: string[]) => {
+        reads++;
+        return ids.map((id) => row(id, '1'));
+      };
+      const listed = [{ id: 'a', version: '1' }];
+      await cache.resolve(db, listed, fetch);
+      vi.advanceTimersByTime(59_999);
+      await cache.resolve(db, listed, fetch);
+      expect(reads).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(await cache.resolve(db, listed, fetch)).toEqual([row('a', '1').json]);
+      expect(reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives up when a row changed or vanished between the list and the read, so the caller reads the page in one statement', async () => {
