@@ -76,16 +76,26 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
     return row ? toAuthUser(row) : signedIn.find(claims.sub).then(toAuthUser);
   }
 
+  /** Sets request.user from the request's token: at once when it is cached, else once the returned promise settles. */
+  function authenticate(request: FastifyRequest, required: boolean): void | Promise<void> {
+    const token = bearerToken(request);
+    if (!token) {
+      if (required) throw notAuthenticated();
+      return;
+    }
+    const user = userFromToken(token);
+    if (!(user instanceof Promise)) {
+      request.user = user;
+      return;
+    }
+    return user.then((found) => {
+      request.user = found;
+    });
+  }
+
   const auth = {
-    required: async (request: FastifyRequest) => {
-      const token = bearerToken(request);
-      if (!token) throw notAuthenticated();
-      request.user = await userFromToken(token);
-    },
-    optional: async (request: FastifyRequest) => {
-      const token = bearerToken(request);
-      if (token) request.user = await userFromToken(token);
-    },
+    required: async (request: FastifyRequest) => authenticate(request, true),
+    optional: async (request: FastifyRequest) => authenticate(request, false),
   };
 
   /**
@@ -95,23 +105,14 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { tokens
   const authenticateHook =
     (required: boolean) =>
     (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
-      let user: AuthUser | Promise<AuthUser>;
+      let pending: void | Promise<void>;
       try {
-        const token = bearerToken(request);
-        if (!token) return required ? done(notAuthenticated()) : done();
-        user = userFromToken(token);
+        pending = authenticate(request, required);
       } catch (error) {
         return done(error as Error);
       }
-      if (user instanceof Promise) {
-        user.then((found) => {
-          request.user = found;
-          done();
-        }, done);
-      } else {
-        request.user = user;
-        done();
-      }
+      if (pending) pending.then(() => done(), done);
+      else done();
     };
   // Each hook names the preHandler it stands for (`declaredAs`), so the OpenAPI build still sees which routes take a token.
   const hookFor = new Map<unknown, ReturnType<typeof authenticateHook>>([

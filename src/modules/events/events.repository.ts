@@ -194,7 +194,7 @@ async function runList(
   return row!;
 }
 
-/** Up to 20,000 events' JSON per worker (about 16 MB), each kept at most 10 minutes unless read again. */
+/** Up to 20,000 events' JSON per worker (about 16 MB), each read again 10 minutes after it was read. */
 const eventJsonByVersion = new RowVersionCache(20_000, 10 * 60_000);
 
 const eventJsonsByIds = preparedPerDb((db) =>
