@@ -1,21 +1,33 @@
 import cluster from 'node:cluster';
 import 'dotenv/config';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError, openDatabase, runMigrations } from './db/client.js';
-import { emailChannel } from './modules/mail/mail.channel.js';
-import { createMailTransport } from './modules/mail/mail.transport.js';
-import { OutboxWorker } from './modules/outbox/outbox.worker.js';
-import { webhookChannel } from './modules/webhooks/webhooks.channel.js';
-import { JobPoller } from './scheduled-jobs.js';
 import { resolveJwtSecret } from './lib/jwt-secret.js';
+import type { OutboxWorker as Worker } from './modules/outbox/outbox.worker.js';
 import { RestartBackoff } from './lib/restart-backoff.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** The app and what runs beside it: loaded once the database has started opening (serveOneProcess). */
+const loadServing = () =>
+  Promise.all([
+    import('./app.js'),
+    import('./modules/mail/mail.channel.js'),
+    import('./modules/mail/mail.transport.js'),
+    import('./modules/outbox/outbox.worker.js'),
+    import('./modules/webhooks/webhooks.channel.js'),
+    import('./scheduled-jobs.js'),
+  ]);
+
 async function serveOneProcess(config: Config, migrate: boolean): Promise<void> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  // The embedded database starts (about half a second) while the app's modules load (about a second), rather than
+  // after them: a cold `npm start` is ready about 200 ms sooner (issue 18). Its failure is reported below, once awaited.
+  const opening = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  opening.catch(() => {});
+  const [{ buildApp }, { emailChannel }, { createMailTransport }, { OutboxWorker }, { webhookChannel }, { JobPoller }] =
+    await loadServing();
+  const database = await opening;
   if (migrate) await runMigrations(database);
   const app = await buildApp({ config, database });
   // Reminders and other scheduled work; every process may poll, each job is claimed by one of them.
@@ -25,7 +37,7 @@ async function serveOneProcess(config: Config, migrate: boolean): Promise<void> 
     { destination: mailTransport.destination },
     config.smtpUrl ? 'mail is sent through SMTP' : 'no SMTP_URL: mails are written as .eml files to this folder',
   );
-  const outboxWorkers: OutboxWorker[] = [];
+  const outboxWorkers: Worker[] = [];
   if (config.outboxPollMs > 0) {
     outboxWorkers.push(
       new OutboxWorker({
