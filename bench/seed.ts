@@ -182,6 +182,12 @@ async function seedSession(
   } finally {
     if (skipTriggers) await db.execute(sql`RESET session_replication_role`);
   }
+  // The events' words, as event_words_sync (migration 0013) keeps them when its trigger is not skipped.
+  await run(`INSERT INTO search_words (word) SELECT DISTINCT w FROM events, search_text_words(events.search_text) AS w
+             ON CONFLICT DO NOTHING`);
+  await run(`INSERT INTO event_words (event_id, word, category_id, date_time, is_active)
+             SELECT e.id, w, e.category_id, e.date_time, e.is_active FROM events e, search_text_words(e.search_text) AS w
+             ON CONFLICT DO NOTHING`);
   await run('VACUUM ANALYZE');
 
   const counts: Record<string, number> = {};

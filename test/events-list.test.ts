@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { events, eventWords } from '../src/db/schema.js';
 import type { EventRow } from '../src/modules/events/events.repository.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createCategory, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
@@ -146,6 +148,170 @@ describe('search', () => {
     expect(await ids(`${by}&search=${encodeURIComponent('\\')}`)).toEqual([backslash!.id]);
     expect(plain).toBeDefined();
     expect(await rejected(`search=${'x'.repeat(201)}`)).toEqual(['search']);
+  });
+});
+
+describe("search within a category (through the events' words)", () => {
+  // With a category and the date order, ?search= finds its events through event_words (migration 0013); the same
+  // search ordered by title tests search_text itself. Both must find the same events for every term.
+  async function categoryWith(...specs: Partial<EventRow>[]) {
+    const category = await createCategory(ctx.app);
+    const organizer = await createOrganizer(ctx.app);
+    const events: EventRow[] = [];
+    for (const spec of specs) events.push(await createEvent(ctx.app, organizer, { categoryId: category.id, ...spec }));
+    return { category, organizer, events, by: `category=${category.slug}` };
+  }
+  const wordsOf = async (eventId: string) =>
+    (await ctx.app.db.select({ word: eventWords.word }).from(eventWords).where(eq(eventWords.eventId, eventId)))
+      .map((row) => row.word)
+      .sort();
+
+  it('finds exactly what a search of the whole text finds', async () => {
+    const {
+      events: [creme, jazz, symbols, strasse],
+      by,
+    } = await categoryWith(
+      { title: 'Crème Brûlée Workshop', description: 'Bring a whisk.\nAnd\tan apron.' },
+      { title: 'Jazz & Blues', description: 'JAZZ all night; jazzercise at dawn', location: 'İstanbul' },
+      { title: '100% fun', description: 'snake_case and C:\\temp and O\'Reilly "night"' },
+      { title: 'Straße Fest ½ price', location: 'Café Crème, São Paulo' },
+      { title: 'Quiet evening', description: 'nothing here', location: 'Bern' },
+    );
+    const terms = [
+      'creme',
+      'CRÈME',
+      'brûl',
+      'whisk.',
+      'apron',
+      'jazz',
+      'JaZz',
+      'zzer',
+      'blues',
+      '&',
+      'istanbul',
+      'İstanbul',
+      '100%',
+      '%',
+      '_',
+      'snake_case',
+      '\\',
+      'c:\\temp',
+      "o'reilly",
+      '"night"',
+      'night',
+      'straße',
+      'strasse',
+      'ß',
+      '½',
+      '1/2',
+      'paulo',
+      'são',
+      'e',
+      'x',
+      'opera',
+      'nothing',
+      'fest',
+      ';',
+      'all night',
+      'a w',
+    ];
+    for (const term of terms) {
+      const query = `${by}&search=${encodeURIComponent(term)}`;
+      const byWords = await list(query);
+      const byText = await list(`${query}&ordering=title`);
+      expect(byWords.count, term).toBe(byText.count);
+      expect(byWords.results.map((e) => e.id).sort(), term).toEqual(byText.results.map((e) => e.id).sort());
+    }
+    // And what they find is right, not only the same.
+    expect(await ids(`${by}&search=JaZz`)).toEqual([jazz!.id]);
+    expect(await ids(`${by}&search=zzer`)).toEqual([jazz!.id]);
+    expect((await ids(`${by}&search=creme`)).sort()).toEqual([creme!.id, strasse!.id].sort());
+    expect(await ids(`${by}&search=%25`)).toEqual([symbols!.id]);
+    expect(await ids(`${by}&search=${encodeURIComponent('c:\\temp')}`)).toEqual([symbols!.id]);
+    expect(await ids(`${by}&search=opera`)).toEqual([]);
+    expect(await wordsOf(creme!.id)).toEqual([
+      'a',
+      'an',
+      'and',
+      'apron.',
+      'bring',
+      'brulee',
+      'creme',
+      'lagos,',
+      'nigeria',
+      'whisk.',
+      'workshop',
+    ]);
+  });
+
+  it('counts an event once however many of its words match, and pages in date order both ways', async () => {
+    const {
+      events: [second, first, third],
+      by,
+    } = await categoryWith(
+      { title: 'Chess night', description: 'Chess, chess and more chess.', dateTime: at('2030-02-02T00:00:00Z') },
+      { title: 'Chess club', dateTime: at('2030-02-01T00:00:00Z') },
+      { title: 'Speed chess', dateTime: at('2030-02-03T00:00:00Z') },
+    );
+    const page1 = await list(`${by}&search=chess&page_size=2`);
+    expect(page1.count).toBe(3);
+    expect(page1.results.map((e) => e.id)).toEqual([first!.id, second!.id]);
+    expect(await ids(`${by}&search=chess&page_size=2&page=2`)).toEqual([third!.id]);
+    expect(await ids(`${by}&search=chess&ordering=-date_time`)).toEqual([third!.id, second!.id, first!.id]);
+    expect(await ids(`${by}&search=chess&date_from=2030-02-02&date_to=2030-02-02`)).toEqual([second!.id]);
+  });
+
+  it('takes events created at once that bring the same new words, in any order', async () => {
+    const category = await createCategory(ctx.app);
+    const organizer = await createOrganizer(ctx.app);
+    const words = ['zephyr', 'quokka', 'fjord', 'lumen', 'vortex'].map((w) => `${w}${category.id.slice(0, 8)}`);
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        ctx.app.inject({
+          method: 'POST',
+          url: '/events/create/',
+          headers: organizer.auth,
+          payload: {
+            title: [...words.slice(i % 5), ...words.slice(0, i % 5)].join(' '),
+            description: [...words].reverse().join(' '),
+            location: 'Online',
+            date_time: '2030-08-01T09:00:00Z',
+            capacity: 10,
+            category: category.id,
+          },
+        }),
+      ),
+    );
+    expect(created.map((res) => res.statusCode)).toEqual(Array(12).fill(201));
+    for (const word of words) expect((await list(`category=${category.slug}&search=${word}`)).count).toBe(12);
+  });
+
+  it("follows an event's text, category, date, publication and deletion at once", async () => {
+    const {
+      organizer,
+      events: [event],
+      by,
+    } = await categoryWith({ title: 'Harbour cleanup', description: 'Gloves provided' });
+    const other = await createCategory(ctx.app);
+    const found = (query = by) => ids(`${query}&search=kayak`);
+    const edit = async (payload: Record<string, unknown>) => {
+      const res = await ctx.app.inject({ method: 'PATCH', url: `/events/${event!.id}/edit/`, headers: organizer.auth, payload });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    expect(await found()).toEqual([]);
+    await edit({ title: 'Kayak harbour cleanup' });
+    expect(await found()).toEqual([event!.id]);
+    expect(await wordsOf(event!.id)).toEqual(['cleanup', 'gloves', 'harbour', 'kayak', 'lagos,', 'nigeria', 'provided']);
+    await edit({ category: other.id });
+    expect(await found()).toEqual([]);
+    expect(await found(`category=${other.slug}`)).toEqual([event!.id]);
+    await edit({ date_time: '2031-05-05T10:00:00Z' });
+    expect(await found(`category=${other.slug}&date_from=2031-05-05`)).toEqual([event!.id]);
+    expect(await found(`category=${other.slug}&date_to=2031-05-04`)).toEqual([]);
+    await ctx.app.db.update(events).set({ isActive: false }).where(eq(events.id, event!.id));
+    expect(await found(`category=${other.slug}`)).toEqual([]);
+    await ctx.app.db.delete(events).where(eq(events.id, event!.id));
+    expect(await wordsOf(event!.id)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { preparedPerDb, unmappedRows } from '../../db/prepared.js';
 import { parseVersionList, RowVersionCache, versionListOf } from '../../db/row-version-cache.js';
 import { jsonArrayOf } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
-import { events } from '../../db/schema.js';
+import { categories, events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -51,6 +51,8 @@ export interface EventFilter {
   search?: string;
   location?: string;
   categoryId?: string;
+  /** The category with this slug (none: no event matches). */
+  categorySlug?: string;
   organizerId?: string;
   sellingOutSoon?: boolean;
   hasSeats?: boolean;
@@ -65,9 +67,12 @@ const sellingOutSoon = sql`(${events.sellsOffSoonThreshold} > 0 AND ${ticketsRem
  * ILIKE pattern "contains `term`", accents removed as the trigram indexes' expression removes them, and the
  * LIKE wildcards % and _ (and the escape character) in the term matched literally.
  */
-const containsPattern = (term: unknown) =>
-  sql`'%' || replace(replace(replace(immutable_unaccent(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
+const containsPattern = (term: unknown) => likeContaining(sql`immutable_unaccent(${term})`);
+/** The LIKE pattern "contains `text`", with % _ and \ in it matched literally. */
+const likeContaining = (text: SQL) => sql`'%' || replace(replace(replace(${text}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
 const unaccentedContains = (column: AnyPgColumn, pattern: SQL) => sql`immutable_unaccent(${column}) ILIKE ${pattern}`;
+
+const categoryWithSlug = (slug: unknown) => sql`(select ${categories.id} from ${categories} where ${categories.slug} = ${slug})`;
 
 /** A value in a condition: itself, or a named placeholder for a statement prepared once per shape (listEventsJson). */
 type Bind = (name: keyof EventFilter, value: unknown) => unknown;
@@ -84,6 +89,7 @@ function whereClause(filter: EventFilter, bind: Bind = inline): SQL | undefined 
   if (filter.search) conditions.push(sql`${events.searchText} ILIKE ${containsPattern(bind('search', filter.search))}`);
   if (filter.location) conditions.push(unaccentedContains(events.location, containsPattern(bind('location', filter.location))));
   if (filter.categoryId) conditions.push(sql`${events.categoryId} = ${bind('categoryId', filter.categoryId)}`);
+  if (filter.categorySlug) conditions.push(sql`${events.categoryId} = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
   if (filter.organizerId) conditions.push(sql`${events.organizerId} = ${bind('organizerId', filter.organizerId)}`);
   if (filter.sellingOutSoon !== undefined) conditions.push(filter.sellingOutSoon ? sellingOutSoon : sql`NOT ${sellingOutSoon}`);
   if (filter.hasSeats !== undefined) conditions.push(filter.hasSeats ? sql`${ticketsRemaining} > 0` : sql`${ticketsRemaining} = 0`);
@@ -124,7 +130,7 @@ const orderings = Object.fromEntries(
 ) as Record<Ordering, SQL[]>;
 
 /** The filters whose values travel as parameters (the others change the statement's text). */
-const BOUND_KEYS = ['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'organizerId'] as const;
+const BOUND_KEYS = ['from', 'toInclusive', 'toExclusive', 'search', 'location', 'categoryId', 'categorySlug', 'organizerId'] as const;
 
 /** The parts of a filter that change a list statement's text (the values travel as parameters). */
 function filterShape(filter: EventFilter): string {
@@ -165,33 +171,116 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
 
 // Per database handle: one prepared statement per shape of list (built by Drizzle once, planned once per pooled
 // connection). Building this statement cost Node more than PostgreSQL spent running it.
-const listJsonStatements = new WeakMap<Db, LRUCache<string, ReturnType<ReturnType<typeof buildListJson>['prepare']>>>();
+type ListRow = { total: number; results: string; spaced?: boolean };
+type ListStatement = { execute(values: Record<string, unknown>): Promise<ListRow[]> };
+const listJsonStatements = new WeakMap<Db, LRUCache<string, ListStatement>>();
 
-async function runList(
-  db: Db,
-  filter: EventFilter,
-  ordering: Ordering,
-  page: Page,
-  item: ListItem,
-): Promise<{ total: number; results: string }> {
+function preparedList(db: Db, shape: string, build: () => { prepare(name: string): ListStatement }): ListStatement {
+  let statements = listJsonStatements.get(db);
+  if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
+  let statement = statements.get(shape);
+  if (!statement) {
+    const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
+    statements.set(shape, (statement = build().prepare(name)));
+  }
+  return statement;
+}
+
+async function runList(db: Db, filter: EventFilter, ordering: Ordering, page: Page, item: ListItem): Promise<ListRow> {
+  const values: Record<string, unknown> = { limit: page.limit, offset: page.offset, knownTotal: page.knownTotal ?? 0 };
+  for (const key of BOUND_KEYS) if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
+  const shape = `${filterShape(filter)}|${ordering}|${page.knownTotal === undefined}|${item}`;
+  if (searchesByWords(filter, ordering)) {
+    // Prepared: whatever the term, the plan is the same walk of the words that contain it.
+    const statement = preparedList(db, `words|${shape}`, () => buildWordSearch(db, filter, ordering, page, item));
+    const [row] = await statement.execute(values);
+    if (!row!.spaced) return row!;
+  }
   // A '%term%' search is planned for its term (is it rare enough for the trigram index, or is the category's date
   // index better?): a prepared statement's generic plan, chosen after five runs, cannot know and read 100 times more.
   if (filter.search !== undefined || filter.location !== undefined) {
     const [row] = await buildListJson(db, filter, ordering, page, false, item);
     return row!;
   }
-  const shape = `${filterShape(filter)}|${ordering}|${page.knownTotal === undefined}|${item}`;
-  let statements = listJsonStatements.get(db);
-  if (!statements) listJsonStatements.set(db, (statements = new LRUCache({ max: 500 })));
-  let statement = statements.get(shape);
-  if (!statement) {
-    const name = `events_json_${createHash('sha1').update(shape).digest('base64url').slice(0, 22)}`;
-    statements.set(shape, (statement = buildListJson(db, filter, ordering, page, true, item).prepare(name)));
-  }
-  const values: Record<string, unknown> = { limit: page.limit, offset: page.offset, knownTotal: page.knownTotal ?? 0 };
-  for (const key of BOUND_KEYS) if (filter[key] !== undefined) values[key] = inline(key, filter[key]);
-  const [row] = await statement.execute(values);
+  const [row] = await preparedList(db, shape, () => buildListJson(db, filter, ordering, page, true, item)).execute(values);
   return row!;
+}
+
+// ---- ?search= through the words of each event (event_words, migration 0013) ----
+
+/** What event_words splits an event's text at (search_text_words, migration 0013). */
+const WORD_SEPARATOR = /[ \t\n\r\f\v]/;
+/** The filters event_words carries; a list with any other (location, organizer, seats) searches search_text. */
+const WORD_SEARCH_FILTERS: ReadonlySet<string> = new Set<keyof EventFilter>([
+  'search',
+  'activeOnly',
+  'isActive',
+  'from',
+  'toInclusive',
+  'toExclusive',
+  'categoryId',
+  'categorySlug',
+]);
+
+/**
+ * Whether a list can find its events through event_words: a term without white space (it then occurs in a text exactly
+ * when it occurs within one of its words), the filters event_words carries, and an order by date. Otherwise the list
+ * tests search_text itself (whereClause).
+ */
+function searchesByWords(filter: EventFilter, ordering: Ordering): boolean {
+  if (ordering !== 'date_time' && ordering !== '-date_time') return false;
+  if (!filter.search || WORD_SEPARATOR.test(filter.search)) return false;
+  return Object.entries(filter).every(([key, value]) => value === undefined || WORD_SEARCH_FILTERS.has(key));
+}
+
+/** The term as a word is compared: accents removed and lower-cased as search_text_words does. */
+const wordTerm = (term: unknown) => sql`lower(immutable_unaccent(${term}))`;
+
+/** The conditions of whereClause on event_words `ew`, the search as "one of the event's words contains the term". */
+function wordConditions(filter: EventFilter, bind: Bind): SQL {
+  const conditions: SQL[] = [];
+  // LIKE on lower-cased words is ILIKE on the text: PostgreSQL's ILIKE lower-cases both sides.
+  conditions.push(
+    sql`ew.word in (select word from search_words where word like ${likeContaining(wordTerm(bind('search', filter.search)))})`,
+  );
+  if (filter.activeOnly) conditions.push(sql`ew.is_active`);
+  if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`ew.is_active` : sql`not ew.is_active`);
+  if (filter.from) conditions.push(sql`ew.date_time >= ${bind('from', filter.from)}`);
+  if (filter.toInclusive) conditions.push(sql`ew.date_time <= ${bind('toInclusive', filter.toInclusive)}`);
+  if (filter.toExclusive) conditions.push(sql`ew.date_time < ${bind('toExclusive', filter.toExclusive)}`);
+  if (filter.categoryId) conditions.push(sql`ew.category_id = ${bind('categoryId', filter.categoryId)}`);
+  if (filter.categorySlug) conditions.push(sql`ew.category_id = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * buildListJson's statement for a search through event_words: the count and the page come from the lookup index alone
+ * (an event is counted once however many of its words match), then the page's rows from events. `spaced` says the
+ * term holds white space once its accents are removed (unaccent writes ½ as " 1/2"): the words cannot answer it.
+ */
+function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: Page, item: ListItem) {
+  const where = wordConditions(filter, placeholder);
+  const dir = sql.raw(ordering === 'date_time' ? 'asc' : 'desc');
+  const total =
+    page.knownTotal === undefined
+      ? sql<number>`(select count(distinct ew.event_id) from event_words ew where ${where})`.mapWith(Number)
+      : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
+  const order = sql`page.date_time ${dir}, page.event_id ${dir}`;
+  const results =
+    item === 'json' ? jsonArrayOf(sql`${events.apiJson}`, order) : versionListOf(sql`${events.id}`, sql`${events}.xmin::text`, order);
+  return db
+    .select({
+      // WORD_SEPARATOR, as PostgreSQL writes it.
+      spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
+      total,
+      results: sql<string>`${results}`,
+    })
+    .from(
+      sql`(select ew.event_id, ew.date_time from event_words ew where ${where}
+          group by ew.event_id, ew.date_time order by ew.date_time ${dir}, ew.event_id ${dir}
+          limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page
+        join ${events} on ${events.id} = page.event_id`,
+    );
 }
 
 /** Up to 20,000 events' JSON per worker (about 16 MB), each read again 10 minutes after it was read. */
@@ -219,9 +308,10 @@ export async function listEventsJson(
   knownTotal?: number,
 ): Promise<{ total: number; resultsJson: string }> {
   const page = { limit, offset, knownTotal };
-  // A text search costs its count and its plan, made for its term each time; its events are the least likely to be
-  // remembered and a second statement for them made searches slower (bench s2), so it is read in one statement.
-  if (filter.search !== undefined || filter.location !== undefined) {
+  // A search of search_text costs its count and its plan, made for its term each time; its events are the least likely
+  // to be remembered and a second statement for them made searches slower (bench s2), so it is read in one statement.
+  // A search through event_words costs little and takes the same two steps as the other lists.
+  if ((filter.search !== undefined || filter.location !== undefined) && !searchesByWords(filter, ordering)) {
     const whole = await runList(db, filter, ordering, page, 'json');
     return { total: whole.total, resultsJson: whole.results };
   }

@@ -250,7 +250,7 @@ export function parseDateFilter(field: string, raw: string): { at: Date; isDay: 
   return { at, isDay: false };
 }
 
-/** Turns the public list's query into a filter; an unknown category slug yields `undefined` (nothing matches). */
+/** Turns the public list's query into a filter (a category slug is looked up by the list's statement). */
 async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<EventFilter | undefined> {
   const filter: EventFilter = { activeOnly: true };
   if (!query.include_past) filter.from = now;
@@ -273,11 +273,9 @@ async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<Ev
   if (query.category !== undefined) {
     const value = query.category.trim();
     if (UUID.test(value)) filter.categoryId = value.toLowerCase();
-    else if (SLUG.test(value.toLowerCase())) {
-      const category = await categories.findCategoryBySlug(db, value.toLowerCase());
-      if (!category) return undefined;
-      filter.categoryId = category.id;
-    } else throw ValidationError.field('category', 'Enter a category id or slug.');
+    // The list's own statement looks the slug up: no round trip of its own, and an unknown slug matches nothing.
+    else if (SLUG.test(value.toLowerCase())) filter.categorySlug = value.toLowerCase();
+    else throw ValidationError.field('category', 'Enter a category id or slug.');
   }
   filter.organizerId = query.organizer;
   filter.sellingOutSoon = query.is_selling_out_soon;
