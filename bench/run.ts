@@ -9,7 +9,7 @@
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) is only used to CREATE and
 // DROP a scratch database bench_<pid>; the server runs on that one with WEB_CONCURRENCY=2. PGlite: a temporary
-// DATA_DIR, one server process. B0 and B1 always run: the other numbers are expressed relative to them.
+// DATA_DIR, one server process. The ceilings (B0, B1, B2) always run: the other numbers are expressed relative to them.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

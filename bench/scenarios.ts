@@ -89,6 +89,13 @@ export const scenarios: Scenario[] = [
     load: () => ({ method: 'GET', requests: [{ path: '/bench/select1/' }] }),
   },
   {
+    id: 'b2',
+    aliases: ['B2'],
+    label: 'B2 bare route: a 76 KB page of 100 events from memory',
+    ceiling: true,
+    load: () => ({ method: 'GET', requests: [{ path: '/bench/bare-page/' }] }),
+  },
+  {
     id: 'events_list',
     aliases: ['1'],
     label: '1 GET /events/?page_size=100',

@@ -38,18 +38,24 @@ const rows = async <T>(query: ReturnType<typeof sql>) => {
 
 describe('benchmark ceiling routes', () => {
   it('do not exist unless BENCH_ROUTES is set', async () => {
-    for (const url of ['/bench/bare/', '/bench/select1/']) {
+    for (const url of ['/bench/bare/', '/bench/select1/', '/bench/bare-page/']) {
       expect((await ctx.app.inject({ method: 'GET', url })).statusCode).toBe(404);
     }
   });
 
-  it('answer with BENCH_ROUTES=1: B0 an event from memory, B1 after a query', async () => {
+  it('answer with BENCH_ROUTES=1: B0 an event from memory, B1 after a query, B2 a 100-event page from memory', async () => {
     const bare = await benchCtx.app.inject({ method: 'GET', url: '/bench/bare/' });
     expect(bare.statusCode).toBe(200);
     expect(bare.json()).toMatchObject({ title: 'Lagos Tech Bootcamp', capacity: 50, tickets_remaining: 38 });
     const select1 = await benchCtx.app.inject({ method: 'GET', url: '/bench/select1/' });
     expect(select1.statusCode).toBe(200);
     expect(select1.json()).toEqual({ ok: true });
+    const page = await benchCtx.app.inject({ method: 'GET', url: '/bench/bare-page/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('application/json; charset=utf-8');
+    // The size of the bench's 100-event page (76,427 bytes), within a few per cent.
+    expect(Math.abs(page.body.length - 76_427)).toBeLessThan(2_000);
+    expect(page.json<{ results: unknown[] }>().results).toHaveLength(100);
   });
 
   it('stay out of the OpenAPI document', async () => {

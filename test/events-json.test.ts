@@ -260,4 +260,50 @@ describe('RowVersionCache', () => {
       }),
     ).toEqual([row('a', '2').json]);
   });
+  it('answers a page again from the text it assembled for the same ids and versions, and only for those', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // Room for one row: a page of two can only be answered without a read if the page itself was kept.
+      const cache = new RowVersionCache(1, 60_000, 1_000);
+      const asked: string[][] = [];
+      let version = '1';
+      const fetch = async (ids: string[]) => {
+        asked.push(ids);
+        return ids.map((id) => row(id, id === 'b' ? version : '1'));
+      };
+      const page = `[${row('a', '1').json},${row('b', '1').json}]`;
+      expect(await cache.resolveArray(db, 'a 1,b 1', fetch)).toBe(page);
+      expect(await cache.resolveArray(db, 'a 1,b 1', fetch)).toBe(page);
+      expect(asked).toEqual([['a', 'b']]);
+      // Another order is another page.
+      expect(await cache.resolveArray(db, 'b 1,a 1', fetch)).toBe(`[${row('b', '1').json},${row('a', '1').json}]`);
+      expect(asked).toHaveLength(2);
+      // b's new version: a new page, with b read again.
+      version = '2';
+      expect(await cache.resolveArray(db, 'a 1,b 2', fetch)).toBe(`[${row('a', '1').json},${row('b', '2').json}]`);
+      expect(asked.at(-1)).toContain('b');
+      expect(await cache.resolveArray(db, '', fetch)).toBe('[]');
+      // Past the lifetime the page is assembled again from rows read again.
+      vi.advanceTimersByTime(60_000);
+      let rereads = 0;
+      const reread = async (ids: string[]) => {
+        rereads++;
+        return ids.map((id) => row(id, '1'));
+      };
+      expect(await cache.resolveArray(db, 'a 1,b 1', reread)).toBe(page);
+      expect(rereads).toBe(1);
+      // A page bigger than the bound is answered but not kept: the next time, its rows are needed again.
+      const small = new RowVersionCache(1, 60_000, 10);
+      let smallReads = 0;
+      const counting = async (ids: string[]) => {
+        smallReads++;
+        return ids.map((id) => row(id, '1'));
+      };
+      await small.resolveArray(db, 'a 1,b 1', counting);
+      expect(await small.resolveArray(db, 'a 1,b 1', counting)).toBe(page);
+      expect(smallReads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { events, eventWords } from '../src/db/schema.js';
 import type { EventRow } from '../src/modules/events/events.repository.js';
+import { ManualClock } from '../src/lib/clock.js';
+import { ListCountCache } from '../src/modules/events/events.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { createCategory, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
 
@@ -469,6 +471,48 @@ describe('list totals cache (LIST_COUNT_CACHE_SECONDS)', () => {
       expect((await list('&has_seats=true')).count).toBe(2); // other filters count on their own
       ctx.clock.advance(2_100);
       expect((await list('')).count).toBe(2);
+    } finally {
+      await cached.close();
+    }
+  });
+  it('counts a total once while concurrent requests with the same filters wait for it', async () => {
+    const counts = new ListCountCache(2, new ManualClock());
+    let finish!: (total: number) => void;
+    counts.track('k', new Promise<number>((resolve) => (finish = resolve)));
+    counts.track('k', Promise.resolve(99)); // a second counter while the first is in flight is not recorded
+    const waiting = counts.inFlight('k');
+    expect(waiting).toBeDefined();
+    expect(counts.get('k')).toBeUndefined();
+    finish(7);
+    expect(await waiting).toBe(7);
+    expect(counts.get('k')).toBe(7);
+    expect(counts.inFlight('k')).toBeUndefined();
+
+    // A failed count is not kept, and whoever waited for it counts on its own.
+    counts.track('broken', Promise.reject(new Error('connection lost')));
+    expect(await counts.inFlight('broken')).toBeUndefined();
+    expect(counts.get('broken')).toBeUndefined();
+    expect(counts.inFlight('broken')).toBeUndefined();
+
+    const off = new ListCountCache(0, new ManualClock());
+    off.track('k', Promise.resolve(1));
+    expect(off.inFlight('k')).toBeUndefined();
+    expect(off.get('k')).toBeUndefined();
+  });
+
+  it('gives every one of many concurrent first requests the right total', async () => {
+    const cached = await buildTestApp({ env: { LIST_COUNT_CACHE_SECONDS: '2' }, database: ctx.database, clock: ctx.clock });
+    try {
+      const organizerOfRush = await createOrganizer(cached.app);
+      const location = `Rushtown-${Date.now()}`;
+      for (let i = 0; i < 3; i++) await createEvent(cached.app, organizerOfRush, { location });
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => cached.app.inject({ url: `/events/?location=${location}&page_size=${1 + (i % 3)}` })),
+      );
+      expect(answers.map((res) => res.json<{ count: number }>().count)).toEqual(Array(12).fill(3));
+      expect(answers.map((res) => res.json<{ results: unknown[] }>().results.length)).toEqual(
+        Array.from({ length: 12 }, (_, i) => 1 + (i % 3)),
+      );
     } finally {
       await cached.close();
     }

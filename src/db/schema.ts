@@ -125,7 +125,8 @@ export const events = pgTable(
     check('events_threshold_range', sql`${t.sellsOffSoonThreshold} >= 0 AND ${t.sellsOffSoonThreshold} <= ${t.capacity}`),
     check('events_end_after_start', sql`${t.endTime} IS NULL OR ${t.endTime} > ${t.dateTime}`),
     check('events_cancelled_unpublished', sql`${t.cancelledAt} IS NULL OR NOT ${t.isActive}`),
-    index('events_active_date_idx').on(t.isActive, t.dateTime),
+    // With the id, a page in date order is read in its order (an ordering ends with the id), not sorted again.
+    index('events_active_date_idx').on(t.isActive, t.dateTime, t.id),
     // Reminders and feedback requests go to every event that still takes place, published or not.
     index('events_not_cancelled_date_idx')
       .on(t.dateTime)

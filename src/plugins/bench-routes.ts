@@ -3,11 +3,13 @@ import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 
 /**
- * The benchmark's two ceilings, registered only when BENCH_ROUTES=1 (bench/run.ts sets it) and hidden from the
+ * The benchmark's ceilings, registered only when BENCH_ROUTES=1 (bench/run.ts sets it) and hidden from the
  * OpenAPI document. They run inside the real app, so they pay the same hooks (helmet, request ids, error handler)
  * as every API route:
  * - B0 `/bench/bare/` answers an event-shaped JSON object from memory: the framework's ceiling on this machine;
- * - B1 `/bench/select1/` runs one `SELECT 1` through the app's pool: the ceiling of any route touching the database.
+ * - B1 `/bench/select1/` runs one `SELECT 1` through the app's pool: the ceiling of any route touching the database;
+ * - B2 `/bench/bare-page/` answers a page of 100 events' JSON text (about 76 KB, the size of `GET
+ *   /events/?page_size=100` on the bench's data) from memory: the ceiling of any route sending that much.
  */
 const BenchEvent = Type.Object({
   id: Type.String(),
@@ -53,7 +55,19 @@ const benchEvent = {
   updated_at: '2031-03-31T10:00:00.000Z',
 };
 
+// 100 event objects of about 760 bytes each, the size of the bench's stored event JSON.
+const benchPage = JSON.stringify({
+  count: 100,
+  next: null,
+  previous: null,
+  results: Array.from({ length: 100 }, (_, i) => ({ ...benchEvent, description: `${i} ${'x'.repeat(207)}` })),
+});
+
 const benchRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/bench/bare-page/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(benchPage),
+  );
+
   app.get('/bench/bare/', { schema: { hide: true, response: { 200: BenchEvent } } }, async () => benchEvent);
 
   app.get('/bench/select1/', { schema: { hide: true, response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => {

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb, unmappedRows } from '../../db/prepared.js';
-import { parseVersionList, RowVersionCache, versionListOf } from '../../db/row-version-cache.js';
-import { jsonArrayOf } from '../../db/sql-json.js';
+import { RowVersionCache, versionItem, versionListOf } from '../../db/row-version-cache.js';
+import { jsonArrayFrom, oneRow } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { categories, events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
@@ -148,26 +148,19 @@ type ListItem = 'json' | 'version';
 function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean, item: ListItem) {
   const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : page[name]);
   const where = whereClause(filter, prepared ? placeholder : inline);
-  const keys = orderKeys[ordering];
-  // The page's sort keys ride along as k0, k1, … so the array is assembled in the page's order.
-  const keyColumns = keys.map(([key], i) => sql`${key} as ${sql.identifier(`k${i}`)}`);
-  const arrayOrder = sql.join(
-    keys.map(([, dir], i) => sql`page.${sql.identifier(`k${i}`)} ${sql.raw(dir)}`),
-    sql`, `,
-  );
   const total =
     page.knownTotal === undefined
       ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
       : sql<number>`${value('knownTotal')}::int`.mapWith(Number);
-  const results = item === 'json' ? jsonArrayOf(sql`page.json`, arrayOrder) : versionListOf(sql`page.id`, sql`page.version`, arrayOrder);
-  return db.select({ total, results: sql<string>`${results}` }).from(
-    sql`(select ${events.id} as id, ${events}.xmin::text as version, ${item === 'json' ? eventJsonSql : sql`null`} as json,
-        ${sql.join(keyColumns, sql`, `)} from ${events}
+  const rows = sql`select ${item === 'json' ? eventJsonSql : versionItem(sql`${events.id}`, sql`${events}.xmin::text`)} from ${events}
         ${where ? sql`where ${where}` : sql``}
         order by ${sql.join(orderings[ordering], sql`, `)}
-        limit ${value('limit')} offset ${value('offset')}) as page`,
-  );
+        limit ${value('limit')} offset ${value('offset')}`;
+  return db.select({ total, results: listOf(item, rows) }).from(oneRow);
 }
+
+/** The page `rows` selects (its events' JSON or versions, in its order) as one text. */
+const listOf = (item: ListItem, rows: SQL) => sql<string>`${item === 'json' ? jsonArrayFrom(rows) : versionListOf(rows)}`;
 
 // Per database handle: one prepared statement per shape of list (built by Drizzle once, planned once per pooled
 // connection). Building this statement cost Node more than PostgreSQL spent running it.
@@ -265,26 +258,27 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
     page.knownTotal === undefined
       ? sql<number>`(select count(distinct ew.event_id) from event_words ew where ${where})`.mapWith(Number)
       : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
-  const order = sql`page.date_time ${dir}, page.event_id ${dir}`;
-  const results =
-    item === 'json' ? jsonArrayOf(sql`${events.apiJson}`, order) : versionListOf(sql`${events.id}`, sql`${events}.xmin::text`, order);
+  const rows = sql`select ${item === 'json' ? sql`${events.apiJson}` : versionItem(sql`${events.id}`, sql`${events}.xmin::text`)}
+        from (select ew.event_id, ew.date_time from event_words ew where ${where}
+          group by ew.event_id, ew.date_time order by ew.date_time ${dir}, ew.event_id ${dir}
+          limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page
+        join ${events} on ${events.id} = page.event_id
+        order by page.date_time ${dir}, page.event_id ${dir}`;
   return db
     .select({
       // WORD_SEPARATOR, as PostgreSQL writes it.
       spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
       total,
-      results: sql<string>`${results}`,
+      results: listOf(item, rows),
     })
-    .from(
-      sql`(select ew.event_id, ew.date_time from event_words ew where ${where}
-          group by ew.event_id, ew.date_time order by ew.date_time ${dir}, ew.event_id ${dir}
-          limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page
-        join ${events} on ${events.id} = page.event_id`,
-    );
+    .from(oneRow);
 }
 
-/** Up to 20,000 events' JSON per worker (about 16 MB), each read again 10 minutes after it was read. */
-const eventJsonByVersion = new RowVersionCache(20_000, 10 * 60_000);
+/**
+ * Up to 20,000 events' JSON per worker (about 16 MB), each read again 10 minutes after it was read; and pages of them
+ * up to 8 million characters (a 100-event page is 76,000).
+ */
+const eventJsonByVersion = new RowVersionCache(20_000, 10 * 60_000, 8_000_000);
 
 const eventJsonsByIds = preparedPerDb((db) =>
   db
@@ -316,8 +310,8 @@ export async function listEventsJson(
     return { total: whole.total, resultsJson: whole.results };
   }
   const { total, results } = await runList(db, filter, ordering, page, 'version');
-  const jsons = await eventJsonByVersion.resolve(db, parseVersionList(results), (ids) => eventJsonsByIds(db).execute({ ids }));
-  if (jsons) return { total, resultsJson: `[${jsons.join(',')}]` };
+  const resultsJson = await eventJsonByVersion.resolveArray(db, results, (ids) => eventJsonsByIds(db).execute({ ids }));
+  if (resultsJson) return { total, resultsJson };
   // An event changed between the two reads: the page as one statement sees it.
   const whole = await runList(db, filter, ordering, page, 'json');
   return { total: whole.total, resultsJson: whole.results };

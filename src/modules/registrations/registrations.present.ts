@@ -104,8 +104,6 @@ export const positionInQueue = (row: QueueKeys, alsoQueued?: SQL) => sql<number 
     : sql``
 } end`;
 
-export { jsonArrayOf };
-
 /**
  * toRegistrationResponse written by PostgreSQL, for the registration `r` joined with its event `e`: `row_to_json`
  * names each field after its column alias.

@@ -1,16 +1,11 @@
 import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
-import { parseVersionList, RowVersionCache, versionListOf } from '../../db/row-version-cache.js';
+import { RowVersionCache, versionItem, versionListOf } from '../../db/row-version-cache.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
+import { jsonArrayFrom, oneRow } from '../../db/sql-json.js';
 import type { AttendeeOrdering } from './registrations.schemas.js';
-import {
-  jsonArrayOf,
-  positionInQueue,
-  registrationJsonSql,
-  registrationVersionSql,
-  type RegistrationView,
-} from './registrations.present.js';
+import { positionInQueue, registrationJsonSql, registrationVersionSql, type RegistrationView } from './registrations.present.js';
 
 /** Reads only: every write to registrations (and to an event's seat counters) is in ledger.repository.ts. */
 
@@ -167,25 +162,20 @@ const mineFilter = sql`r.user_id = ${sql.placeholder('userId')}
  * (registrationVersionSql) for registrationJsonByVersion; 'json' the finished JSON array. One row even past the end.
  */
 const minePage = (item: 'json' | 'version') =>
-  preparedPerDb((db) =>
-    db
-      .select({
-        total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
-        results: sql<string>`${
-          item === 'json'
-            ? jsonArrayOf(sql`page.json`, sql`page.created_at desc, page.id desc`)
-            : versionListOf(sql`page.id`, sql`page.version`, sql`page.created_at desc, page.id desc`)
-        }`,
-      })
-      .from(
-        sql`(select r.id, r.created_at, ${item === 'json' ? registrationJsonSql : registrationVersionSql} as ${sql.identifier(item)}
+  preparedPerDb((db) => {
+    const rows = sql`select ${item === 'json' ? registrationJsonSql : versionItem(sql`r.id`, registrationVersionSql)}
         from ${registrations} as r join ${events} as e on e.id = r.event_id
         where ${mineFilter}
         order by r.created_at desc, r.id desc
-        limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page`,
-      )
-      .prepare(`registrations_mine_page_${item}`),
-  );
+        limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`;
+    return db
+      .select({
+        total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
+        results: sql<string>`${item === 'json' ? jsonArrayFrom(rows) : versionListOf(rows)}`,
+      })
+      .from(oneRow)
+      .prepare(`registrations_mine_page_${item}`);
+  });
 const minePageVersions = minePage('version');
 const minePageJson = minePage('json');
 
@@ -217,10 +207,10 @@ export async function listMineJson(
     offset: page.offset,
   };
   const [listed] = await minePageVersions(db).execute(values);
-  const jsons = await registrationJsonByVersion.resolve(db, parseVersionList(listed!.results), (ids) =>
+  const resultsJson = await registrationJsonByVersion.resolveArray(db, listed!.results, (ids) =>
     registrationJsonsByIds(db).execute({ ids }),
   );
-  if (jsons) return { total: listed!.total, resultsJson: `[${jsons.join(',')}]` };
+  if (resultsJson) return { total: listed!.total, resultsJson };
   // A registration, its event, place or tickets changed between the two reads: the page in one statement.
   const [row] = await minePageJson(db).execute(values);
   return { total: row!.total, resultsJson: row!.results };
