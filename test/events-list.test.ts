@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { events, eventWords } from '../src/db/schema.js';
 import type { EventRow } from '../src/modules/events/events.repository.js';
 import { ManualClock } from '../src/lib/clock.js';
 import { ListCountCache } from '../src/modules/events/events.service.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
+import { onPostgres } from './helpers/database.js';
 import { createCategory, createEvent, createOrganizer, type TestUser } from './helpers/factories.js';
 
 // The clock stands at 2030-01-01T00:00:00Z throughout this file.
@@ -148,8 +149,20 @@ describe('search', () => {
     expect(await ids(`${by}&search=${encodeURIComponent('"night"')}`)).toEqual([quote!.id]);
     expect(await ids(`${by}&search=${encodeURIComponent('C:\\temp')}`)).toEqual([backslash!.id]);
     expect(await ids(`${by}&search=${encodeURIComponent('\\')}`)).toEqual([backslash!.id]);
+    // The text search writes its values into its statement (events.repository.ts): quotes and backslashes stay text.
+    for (const attack of ["x' or '1'='1", "x\\' or 1=1 --", "'); drop table events; --", "\\'"]) {
+      expect(await ids(`${by}&search=${encodeURIComponent(attack)}`), attack).toEqual([]);
+      expect(await ids(`${by}&location=${encodeURIComponent(attack)}`), attack).toEqual([]);
+    }
     expect(plain).toBeDefined();
     expect(await rejected(`search=${'x'.repeat(201)}`)).toEqual(['search']);
+  });
+});
+
+describe('plans', () => {
+  it.runIf(onPostgres)('prepared statements run on generic plans: the pool asks for them on every connection', async () => {
+    const result = await ctx.app.db.execute(sql`show plan_cache_mode`);
+    expect((result as { rows: Array<{ plan_cache_mode: string }> }).rows[0]!.plan_cache_mode).toBe('force_generic_plan');
   });
 });
 

@@ -167,7 +167,16 @@ function poolTransaction(pool: pg.Pool): Db['transaction'] {
 const NO_ERROR = Symbol('no error');
 
 export function openPostgres(url: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    // Prepared statements keep one generic plan per connection. Left to choose, PostgreSQL planned the hot list
+    // statements again on every run (their LIMIT and date parameters make a generic plan look costlier than it is),
+    // and planning cost it more than running them (issue 18). A statement whose best plan depends on its values
+    // sends them inline instead (the text search, events.repository.ts).
+    options: '-c plan_cache_mode=force_generic_plan',
+  });
   // A client losing its server (restart, failover) must not crash the process. The pool handles idle clients;
   // a checked-out one (inside a transaction) emits 'error' with nobody listening unless we listen here. Its
   // pending and next queries fail (answered 503 by the error handler) and the pool discards it on release.

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { escapeLiteral } from 'pg';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -74,14 +75,23 @@ const unaccentedContains = (column: AnyPgColumn, pattern: SQL) => sql`immutable_
 
 const categoryWithSlug = (slug: unknown) => sql`(select ${categories.id} from ${categories} where ${categories.slug} = ${slug})`;
 
-/** A value in a condition: itself, or a named placeholder for a statement prepared once per shape (listEventsJson). */
+/**
+ * A value in a condition: a parameter's value, a named placeholder for a statement prepared once per shape
+ * (listEventsJson), or an SQL literal (a text search's statement, planned for its values: see runList).
+ */
 type Bind = (name: keyof EventFilter, value: unknown) => unknown;
 const inline: Bind = (_name, value) => (value instanceof Date ? value.toISOString() : value);
+const literal: Bind = (name, value) => sql.raw(escapeLiteral(String(inline(name, value))));
+/** A page's limit, offset or known total written into a statement (always integers: the query schema says so). */
+const integerLiteral = (value: number) => {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
+  return sql.raw(String(value));
+};
 
 function whereClause(filter: EventFilter, bind: Bind = inline): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
-  if (filter.activeOnly) conditions.push(eq(events.isActive, true));
-  if (filter.isActive !== undefined) conditions.push(eq(events.isActive, filter.isActive));
+  if (filter.activeOnly) conditions.push(sql`${events.isActive}`);
+  if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`${events.isActive}` : sql`not ${events.isActive}`);
   if (filter.from) conditions.push(sql`${events.dateTime} >= ${bind('from', filter.from)}`);
   if (filter.toInclusive) conditions.push(sql`${events.dateTime} <= ${bind('toInclusive', filter.toInclusive)}`);
   if (filter.toExclusive) conditions.push(sql`${events.dateTime} < ${bind('toExclusive', filter.toExclusive)}`);
@@ -146,8 +156,8 @@ type Page = { limit: number; offset: number; knownTotal?: number };
 type ListItem = 'json' | 'version';
 
 function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Page, prepared: boolean, item: ListItem) {
-  const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : page[name]);
-  const where = whereClause(filter, prepared ? placeholder : inline);
+  const value = (name: keyof Page) => (prepared ? sql.placeholder(name) : integerLiteral(page[name] ?? 0));
+  const where = whereClause(filter, prepared ? placeholder : literal);
   const total =
     page.knownTotal === undefined
       ? sql<number>`(select count(*) from ${events} where ${where ?? sql`true`})`.mapWith(Number)
@@ -190,7 +200,8 @@ async function runList(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
     if (!row!.spaced) return row!;
   }
   // A '%term%' search is planned for its term (is it rare enough for the trigram index, or is the category's date
-  // index better?): a prepared statement's generic plan, chosen after five runs, cannot know and read 100 times more.
+  // index better?): a generic plan cannot know and read 100 times more. Its values are written into the statement,
+  // which then has no parameters and is planned for them (the pool's connections plan parameters generically).
   if (filter.search !== undefined || filter.location !== undefined) {
     const [row] = await buildListJson(db, filter, ordering, page, false, item);
     return row!;
