@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registrations, users } from '../src/db/schema.js';
+import { parseVersionList } from '../src/db/row-version-cache.js';
 import { pageVersionsForUser } from '../src/modules/notifications/notifications.repository.js';
 import { notify, notifyEventCancelled, notifyEventChanged } from '../src/modules/notifications/notifications.service.js';
 import {
@@ -76,7 +77,9 @@ describe('GET /notifications/', () => {
     // The page's statement gives ids, versions and the total as the cache needs them (else every page is read twice).
     const listed = await pageVersionsForUser(ctx.app.db, user.id, {}, 10, 0);
     expect(listed.total).toBe(3);
-    expect(listed.versions.map((row) => [row.id, typeof row.version])).toEqual([...rows].reverse().map((row) => [row.id, 'string']));
+    expect(parseVersionList(listed.list).map((row) => [row.id, typeof row.version])).toEqual(
+      [...rows].reverse().map((row) => [row.id, 'string']),
+    );
     await ctx.app.inject({ method: 'POST', url: '/notifications/mark-all-as-read/', headers: authHeader(ctx.app, user.id) });
     expect((await messages()).results.map((n) => n.is_read)).toEqual([true, true, true]);
     await ctx.app.inject({ method: 'DELETE', url: `/notifications/${rows[1]!.id}/`, headers: authHeader(ctx.app, user.id) });

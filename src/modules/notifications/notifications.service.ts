@@ -154,18 +154,16 @@ export async function listNotificationsJson(
   limit: number,
   offset: number,
 ): Promise<{ total: number; resultsJson: string }> {
-  const { versions, total } = await repo.pageVersionsForUser(db, userId, filters, limit, offset);
-  if (total !== undefined) {
-    const jsons = await notificationJsonByVersion.resolve(db, versions, async (ids) =>
-      (await repo.findByIdsWithVersions(db, ids)).map(({ notification, version }) => ({
-        id: notification.id,
-        version,
-        json: JSON.stringify(toNotificationResponse(notification)),
-      })),
-    );
-    if (jsons) return { total, resultsJson: `[${jsons.join(',')}]` };
-  }
-  // Past the last page, or a notification changed between the two reads: the page in one statement.
+  const { list, total } = await repo.pageVersionsForUser(db, userId, filters, limit, offset);
+  const resultsJson = await notificationJsonByVersion.resolveArray(db, list, async (ids) =>
+    (await repo.findByIdsWithVersions(db, ids)).map(({ notification, version }) => ({
+      id: notification.id,
+      version,
+      json: JSON.stringify(toNotificationResponse(notification)),
+    })),
+  );
+  if (resultsJson) return { total, resultsJson };
+  // A notification changed between the two reads: the page in one statement.
   const page = await repo.listForUser(db, userId, filters, limit, offset);
   return { total: page.total, resultsJson: JSON.stringify(page.rows.map(toNotificationResponse)) };
 }
