@@ -70,6 +70,25 @@ describe('default listing', () => {
   });
 });
 
+describe('answers to signed-in requests', () => {
+  it('are the same JSON as anonymous ones, sent as bytes of the right length, page after page', async () => {
+    const { organizer, by } = await organizerWith(
+      { title: 'Crème brûlée night 🎟', dateTime: at('2030-04-01T00:00:00Z') },
+      { title: 'Plain', dateTime: at('2030-04-02T00:00:00Z') },
+      { title: 'Ünïcödé', dateTime: at('2030-04-03T00:00:00Z') },
+    );
+    for (const query of [`${by}&page_size=2`, `${by}&page_size=2&page=2`, `${by}&page_size=2`]) {
+      const anonymous = await ctx.app.inject({ url: `/events/?${query}` });
+      const signedIn = await ctx.app.inject({ url: `/events/?${query}`, headers: organizer.auth });
+      expect(signedIn.statusCode).toBe(200);
+      expect(signedIn.body).toBe(anonymous.body);
+      expect(Number(signedIn.headers['content-length'])).toBe(Buffer.byteLength(anonymous.body));
+      expect(signedIn.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(signedIn.headers['cache-control']).toBe('no-store');
+    }
+  });
+});
+
 describe('pagination', () => {
   it('pages with count/next/previous, 404 past the last page, 400 on bad numbers, caps page_size', async () => {
     const { events, by } = await organizerWith(...[1, 2, 3, 4, 5].map((day) => ({ dateTime: at(`2030-02-0${day}T00:00:00Z`) })));

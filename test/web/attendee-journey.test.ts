@@ -94,6 +94,8 @@ describe('an attendee on a phone', { timeout: 120_000 }, () => {
 
     await page.getByRole('link', { name: /^Show full screen\W+ticket 1 of Harbour jazz night$/ }).click();
     const big = page.getByRole('img', { name: /^QR code of ticket / });
+    // The list's two codes stay on screen until the full-screen view has replaced them.
+    await expect.poll(() => big.count()).toBe(1);
     expect(codes).toContain(await readQrCode(page, big));
     await expectAccessible(page, 'one ticket full screen');
     await page.goBack();

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginated, paginatedBody } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { toUserResponse } from '../auth/auth.routes.js';
@@ -136,7 +136,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const window = pageWindow(request.query);
       const { total, resultsJson } = await events.listAllEvents(app.db, currentUser(request), request.query, window, app.clock.now());
-      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
     },
   );
 

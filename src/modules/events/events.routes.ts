@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Paginated, pageWindow, paginatedJson } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginatedBody } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { eventCalendar } from './events.ics.js';
@@ -34,7 +34,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { total, resultsJson } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
       // Already JSON (PostgreSQL wrote each event as toEventResponse would; events.present.ts): a string with a JSON
       // content type is sent as is, without the schema's serializer.
-      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
     },
   );
 
@@ -54,7 +54,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const window = pageWindow(request.query);
       const { total, resultsJson } = await events.listMyEvents(app.db, currentUser(request), request.query, window, app.clock.now());
-      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
     },
   );
 

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { ApiError } from '../../lib/errors.js';
-import { Paginated, pageWindow, paginatedJson } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginatedBody } from '../../lib/pagination.js';
 import { IdParams, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import * as users from '../users/users.service.js';
@@ -59,7 +59,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         window.offset,
       );
       // Already JSON (toNotificationResponse, stringified once per row version): sent as is, like the event lists.
-      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
     },
   );
 

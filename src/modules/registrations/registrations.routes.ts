@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Readable } from 'node:stream';
 import { csvChunks } from '../../lib/csv.js';
-import { Paginated, pageWindow, paginated, paginatedJson } from '../../lib/pagination.js';
+import { Paginated, pageWindow, paginated, paginatedBody } from '../../lib/pagination.js';
 import { IdParams, IdempotencyHeaders, errorResponses } from '../../lib/schemas.js';
 import { currentUser } from '../../plugins/auth.js';
 import { CSV_HEADER, toCsvRow, toEventRegistrationResponse, toRegistrationResponse } from './registrations.present.js';
@@ -65,7 +65,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       // Already JSON (PostgreSQL wrote each registration as toRegistrationResponse would): a string with a JSON
       // content type is sent as is, without the schema's serializer. registrations.present.ts has both shapes side by side.
-      return reply.type('application/json; charset=utf-8').send(paginatedJson(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
     },
   );
 
