@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from './client.js';
+import { jsonArrayFrom } from './sql-json.js';
 
 /** A row as a list query names it: its id, and the version PostgreSQL read (`xmin::text`). */
 export interface RowVersion {
@@ -16,6 +17,13 @@ export interface RowVersion {
  */
 export const versionListOf = (rows: SQL) => sql<string>`array_to_string(array(${rows}), ',')`;
 export const versionItem = (id: SQL, version: SQL) => sql`${id}::text || ' ' || ${version}`;
+
+/**
+ * The page `rows` selects as one text: its rows' JSON texts as a JSON array (`json`, rows selecting JSON text), or
+ * its version list (`version`, rows selecting versionItem).
+ */
+export const pageTextOf = (item: 'json' | 'version', rows: SQL) =>
+  sql<string>`${item === 'json' ? jsonArrayFrom(rows) : versionListOf(rows)}`;
 
 export function parseVersionList(text: string): RowVersion[] {
   if (text === '') return [];

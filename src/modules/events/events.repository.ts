@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb, unmappedRows } from '../../db/prepared.js';
-import { RowVersionCache, versionItem, versionListOf } from '../../db/row-version-cache.js';
-import { jsonArrayFrom, oneRow } from '../../db/sql-json.js';
+import { pageTextOf, RowVersionCache, versionItem } from '../../db/row-version-cache.js';
+import { oneRow } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { categories, events } from '../../db/schema.js';
 import type { Ordering } from './events.schemas.js';
@@ -166,11 +166,8 @@ function buildListJson(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
         ${where ? sql`where ${where}` : sql``}
         order by ${sql.join(orderings[ordering], sql`, `)}
         limit ${value('limit')} offset ${value('offset')}`;
-  return db.select({ total, results: listOf(item, rows) }).from(oneRow);
+  return db.select({ total, results: pageTextOf(item, rows) }).from(oneRow);
 }
-
-/** The page `rows` selects (its events' JSON or versions, in its order) as one text. */
-const listOf = (item: ListItem, rows: SQL) => sql<string>`${item === 'json' ? jsonArrayFrom(rows) : versionListOf(rows)}`;
 
 // Per database handle: one prepared statement per shape of list (built by Drizzle once, planned once per pooled
 // connection). Building this statement cost Node more than PostgreSQL spent running it.
@@ -280,7 +277,7 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
       // WORD_SEPARATOR, as PostgreSQL writes it.
       spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
       total,
-      results: listOf(item, rows),
+      results: pageTextOf(item, rows),
     })
     .from(oneRow);
 }

@@ -251,7 +251,7 @@ export function parseDateFilter(field: string, raw: string): { at: Date; isDay: 
 }
 
 /** Turns the public list's query into a filter (a category slug is looked up by the list's statement). */
-async function eventFilter(db: Db, query: EventListQuery, now: Date): Promise<EventFilter | undefined> {
+function eventFilter(query: EventListQuery, now: Date): EventFilter {
   const filter: EventFilter = { activeOnly: true };
   if (!query.include_past) filter.from = now;
   if (query.date_from !== undefined) {
@@ -329,8 +329,7 @@ export async function listEvents(
   now: Date,
   counts?: ListCountCache,
 ): Promise<{ total: number; resultsJson: string }> {
-  const filter = await eventFilter(db, query, now);
-  if (!filter) return { total: 0, resultsJson: '[]' };
+  const filter = eventFilter(query, now);
   // The filters, not "now": a total may lag by the cache's lifetime, never mix two filters.
   const { page: _page, page_size: _pageSize, ordering: _ordering, ...filters } = query;
   const key = JSON.stringify(filters);
@@ -368,8 +367,7 @@ export async function listAllEvents(
   now: Date,
 ): Promise<{ total: number; resultsJson: string }> {
   if (!actor.isStaff) throw forbidden();
-  const filter = await eventFilter(db, query, now);
-  if (!filter) return { total: 0, resultsJson: '[]' };
+  const filter = eventFilter(query, now);
   filter.activeOnly = undefined;
   filter.isActive = query.is_active;
   return repo.listEventsJson(db, filter, query.ordering ?? 'date_time', page.limit, page.offset);

@@ -1,9 +1,9 @@
 import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
-import { RowVersionCache, versionItem, versionListOf } from '../../db/row-version-cache.js';
+import { pageTextOf, RowVersionCache, versionItem } from '../../db/row-version-cache.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
-import { jsonArrayFrom, oneRow } from '../../db/sql-json.js';
+import { oneRow } from '../../db/sql-json.js';
 import type { AttendeeOrdering } from './registrations.schemas.js';
 import { positionInQueue, registrationJsonSql, registrationVersionSql, type RegistrationView } from './registrations.present.js';
 
@@ -171,7 +171,7 @@ const minePage = (item: 'json' | 'version') =>
     return db
       .select({
         total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
-        results: sql<string>`${item === 'json' ? jsonArrayFrom(rows) : versionListOf(rows)}`,
+        results: pageTextOf(item, rows),
       })
       .from(oneRow)
       .prepare(`registrations_mine_page_${item}`);
