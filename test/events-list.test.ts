@@ -295,6 +295,35 @@ describe("search within a category (through the events' words)", () => {
     expect(await ids(`${by}&search=chess&date_from=2030-02-02&date_to=2030-02-02`)).toEqual([second!.id]);
   });
 
+  it('pages like a search of the whole text when several words match, every page, both orders, equal dates', async () => {
+    // Each matching word's events are walked only as far as the page needs; the pages must still be the text search's.
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 48271) % 2147483647), Math.floor((seed / 2147483647) * n));
+    const vocabulary = ['chess', 'chessboard', 'Chess.', 'bachess', 'club', 'night'];
+    const dates = ['2030-03-01', '2030-03-02', '2030-03-03', '2030-03-04'].map((day) => at(`${day}T18:00:00Z`));
+    const { by } = await categoryWith(
+      ...Array.from({ length: 28 }, () => ({
+        title: Array.from({ length: 1 + random(3) }, () => vocabulary[random(vocabulary.length)]).join(' '),
+        description: vocabulary[random(vocabulary.length)],
+        dateTime: dates[random(dates.length)]!,
+      })),
+    );
+    for (const term of ['chess', 'ches', 'board', 'club', 's.']) {
+      for (const ordering of ['date_time', '-date_time']) {
+        const query = `${by}&search=${encodeURIComponent(term)}&ordering=${ordering}&page_size=4`;
+        // has_seats is not among event_words' filters: the same list through search_text (every event has seats).
+        const whole = await list(`${query}&has_seats=true`);
+        expect(whole.count, term).toBeGreaterThan(4);
+        expect((await list(query)).count, term).toBe(whole.count);
+        for (let page = 1; (page - 1) * 4 < whole.count; page++) {
+          expect(await ids(`${query}&page=${page}`), `${term} ${ordering} ${page}`).toEqual(
+            await ids(`${query}&has_seats=true&page=${page}`),
+          );
+        }
+      }
+    }
+  });
+
   it('takes events created at once that bring the same new words, in any order', async () => {
     const category = await createCategory(ctx.app);
     const organizer = await createOrganizer(ctx.app);

@@ -237,13 +237,13 @@ function searchesByWords(filter: EventFilter, ordering: Ordering): boolean {
 /** The term as a word is compared: accents removed and lower-cased as search_text_words does. */
 const wordTerm = (term: unknown) => sql`lower(immutable_unaccent(${term}))`;
 
-/** The conditions of whereClause on event_words `ew`, the search as "one of the event's words contains the term". */
-function wordConditions(filter: EventFilter, bind: Bind): SQL {
+/** The words of search_words that contain the term: those whose events match it. */
+const matchingWords = (bind: Bind, filter: EventFilter) =>
+  sql`select word from search_words where word like ${likeContaining(wordTerm(bind('search', filter.search)))}`;
+
+/** The conditions of whereClause on event_words `ew` but the search. */
+function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
   const conditions: SQL[] = [];
-  // LIKE on lower-cased words is ILIKE on the text: PostgreSQL's ILIKE lower-cases both sides.
-  conditions.push(
-    sql`ew.word in (select word from search_words where word like ${likeContaining(wordTerm(bind('search', filter.search)))})`,
-  );
   if (filter.activeOnly) conditions.push(sql`ew.is_active`);
   if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`ew.is_active` : sql`not ew.is_active`);
   if (filter.from) conditions.push(sql`ew.date_time >= ${bind('from', filter.from)}`);
@@ -251,24 +251,35 @@ function wordConditions(filter: EventFilter, bind: Bind): SQL {
   if (filter.toExclusive) conditions.push(sql`ew.date_time < ${bind('toExclusive', filter.toExclusive)}`);
   if (filter.categoryId) conditions.push(sql`ew.category_id = ${bind('categoryId', filter.categoryId)}`);
   if (filter.categorySlug) conditions.push(sql`ew.category_id = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
-  return sql.join(conditions, sql` and `);
+  return conditions;
 }
 
 /**
- * buildListJson's statement for a search through event_words: the count and the page come from the lookup index alone
- * (an event is counted once however many of its words match), then the page's rows from events. `spaced` says the
- * term holds white space once its accents are removed (unaccent writes ½ as " 1/2"): the words cannot answer it.
+ * buildListJson's statement for a search through event_words: the count from the lookup index alone (an event is
+ * counted once however many of its words match), then the page's rows from events. `spaced` says the term holds white
+ * space once its accents are removed (unaccent writes ½ as " 1/2"): the words cannot answer it.
+ *
+ * The page takes, from each matching word, only its first limit + offset events in the list's order (the lookup
+ * index holds a word's events of a category by date, so that is a short walk), then the page of their union: an event
+ * of the page is among the first limit + offset of every word it matches, since that word's events are a part of all
+ * that match. Sorting every match to keep 20 cost PostgreSQL twice as much as the rest of the search (issue 18, s2).
  */
 function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: Page, item: ListItem) {
-  const where = wordConditions(filter, placeholder);
+  const conditions = wordConditions(filter, placeholder);
   const dir = sql.raw(ordering === 'date_time' ? 'asc' : 'desc');
   const total =
     page.knownTotal === undefined
-      ? sql<number>`(select count(distinct ew.event_id) from event_words ew where ${where})`.mapWith(Number)
+      ? sql<number>`(select count(distinct ew.event_id) from event_words ew
+          where ${sql.join([sql`ew.word in (${matchingWords(placeholder, filter)})`, ...conditions], sql` and `)})`.mapWith(Number)
       : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
+  const firstOfEachWord = sql`select ew.event_id, ew.date_time from event_words ew
+          where ${sql.join([sql`ew.word = matching.word`, ...conditions], sql` and `)}
+          order by ew.date_time ${dir}, ew.event_id ${dir}
+          limit ${sql.placeholder('limit')}::int + ${sql.placeholder('offset')}::int`;
   const rows = sql`select ${item === 'json' ? sql`${events.apiJson}` : versionItem(sql`${events.id}`, sql`${events}.xmin::text`)}
-        from (select ew.event_id, ew.date_time from event_words ew where ${where}
-          group by ew.event_id, ew.date_time order by ew.date_time ${dir}, ew.event_id ${dir}
+        from (select distinct first.event_id, first.date_time
+          from (${matchingWords(placeholder, filter)}) as matching cross join lateral (${firstOfEachWord}) as first
+          order by first.date_time ${dir}, first.event_id ${dir}
           limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page
         join ${events} on ${events.id} = page.event_id
         order by page.date_time ${dir}, page.event_id ${dir}`;
