@@ -1,6 +1,6 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { CsvCell } from '../../lib/csv.js';
-import { registrations, tickets } from '../../db/schema.js';
+import { events, registrations, tickets } from '../../db/schema.js';
 import { isoUtc, jsonArrayOf } from '../../db/sql-json.js';
 
 /**
@@ -119,11 +119,16 @@ export const registrationJsonSql = sql`(select row_to_json(item)::text from (sel
 
 /**
  * Everything registrationJsonSql reads, as one version text (db/row-version-cache.ts): the registration's and its
- * event's row versions, the waiting-list place (others' orders move it), and its tickets' row versions.
+ * event's row versions, the waiting-list place (others' orders move it), and its tickets' row versions. It needs the
+ * registration `r` only: each part is a subquery, which PostgreSQL runs for the rows of a page only, after its limit
+ * (a join with events probed all of a user's registrations' events; and an ordered string_agg sorted each one's
+ * tickets again, where the index already holds them by seat).
  */
-export const registrationVersionSql = sql<string>`r.xmin::text || '.' || e.xmin::text || '.' || coalesce(${positionInQueue({
-  id: sql`r.id`,
-  eventId: sql`r.event_id`,
-  status: sql`r.status`,
-  createdAt: sql`r.created_at`,
-})}::text, '') || '.' || coalesce((select string_agg(t.xmin::text, '.' order by t.seat) from ${tickets} as t where t.registration_id = r.id), '')`;
+export const registrationVersionSql = sql<string>`r.xmin::text || '.' || (select version_of.xmin::text from ${events} as version_of where version_of.id = r.event_id) || '.' || coalesce(${positionInQueue(
+  {
+    id: sql`r.id`,
+    eventId: sql`r.event_id`,
+    status: sql`r.status`,
+    createdAt: sql`r.created_at`,
+  },
+)}::text, '') || '.' || array_to_string(array(select t.xmin::text from ${tickets} as t where t.registration_id = r.id order by t.seat), '.')`;

@@ -164,7 +164,7 @@ const mineFilter = sql`r.user_id = ${sql.placeholder('userId')}
 const minePage = (item: 'json' | 'version') =>
   preparedPerDb((db) => {
     const rows = sql`select ${item === 'json' ? registrationJsonSql : versionItem(sql`r.id`, registrationVersionSql)}
-        from ${registrations} as r join ${events} as e on e.id = r.event_id
+        from ${registrations} as r ${item === 'json' ? sql`join ${events} as e on e.id = r.event_id` : sql``}
         where ${mineFilter}
         order by r.created_at desc, r.id desc
         limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`;
