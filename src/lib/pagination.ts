@@ -84,23 +84,32 @@ function paginatedHead(request: FastifyRequest, window: PageWindow, total: numbe
   return `{"count":${total},"next":${JSON.stringify(next)},"previous":${JSON.stringify(previous)},"results":`;
 }
 
-/** Recent results arrays' UTF-8 bytes, by their text (about 8 MB per process). */
-const resultsBytes = new LRUCache<string, Buffer>({ maxSize: 8_000_000, sizeCalculation: (bytes, text) => bytes.length + text.length });
+/**
+ * Recent pages' bodies by their results' text (about 8 MB per process): the last body sent with those results, and
+ * the head it began with, so the next request with the same head gets the same bytes.
+ */
+const bodies = new LRUCache<string, { head: string; body: Buffer }>({
+  maxSize: 8_000_000,
+  sizeCalculation: ({ body }, text) => body.length + text.length,
+});
 const CLOSE = Buffer.from('}');
 
 /**
  * paginatedJson as the body to send. An answer to a signed-in request is never kept by a cache (public-cache.ts,
- * http-cache.ts), so it goes out as bytes: the results' bytes are kept by their text, which the row-version memo
- * hands back as the same string for the same page, so a page is copied once per request instead of concatenated,
- * flattened and encoded, and its 76 KB left to the garbage collector (issue 18: about a fifth of the signed-in
- * 100-event list's Node time). Anonymous answers stay text, which the page cache keeps and tags.
+ * http-cache.ts), so it goes out as bytes: a page's body is kept by its results' text, which the row-version memo
+ * hands back as the same string for the same page, so a page the same user (or anyone on the same page with the
+ * same total) reads again is neither concatenated, flattened and encoded nor copied, and leaves no garbage (issue 18:
+ * encoding was about a fifth of the signed-in 100-event list's Node time, copying 76 KB once more about 3%). A
+ * new head (another total, other links) is copied once in front of the same results' bytes. Nothing writes to a body
+ * once sent. Anonymous answers stay text, which the page cache keeps and tags.
  */
 export function paginatedBody(request: FastifyRequest, window: PageWindow, total: number, resultsJson: string): string | Buffer {
   if (!request.headers.authorization) return paginatedJson(request, window, total, resultsJson);
-  let bytes = resultsBytes.get(resultsJson);
-  if (!bytes) {
-    bytes = Buffer.from(resultsJson);
-    resultsBytes.set(resultsJson, bytes);
-  }
-  return Buffer.concat([Buffer.from(paginatedHead(request, window, total)), bytes, CLOSE]);
+  const head = paginatedHead(request, window, total);
+  const known = bodies.get(resultsJson);
+  if (known?.head === head) return known.body;
+  const results = known ? known.body.subarray(Buffer.byteLength(known.head), known.body.length - CLOSE.length) : Buffer.from(resultsJson);
+  const body = Buffer.concat([Buffer.from(head), results, CLOSE]);
+  bodies.set(resultsJson, { head, body });
+  return body;
 }
