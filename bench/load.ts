@@ -185,11 +185,20 @@ function wrkScript(spec: LoadSpec): string {
       .join(', ');
     return `wrk.format(${lua(spec.method)}, ${lua(r.path)}, { ${table} }, ${r.body === undefined ? 'nil' : lua(r.body)})`;
   });
+  // In functions of at most 1,000 requests each: LuaJIT refuses a block of 11,000 ("control structure too long").
+  const chunks: string[] = [];
+  for (let i = 0; i < requests.length; i += 1000) chunks.push(`function() return { ${requests.slice(i, i + 1000).join(',\n    ')} } end`);
   return `
+local chunks = { ${chunks.join(',\n  ')} }
 local requests = nil
 local counter = 0
 request = function()
-  if requests == nil then requests = { ${requests.join(',\n    ')} } end
+  if requests == nil then
+    requests = {}
+    for _, chunk in ipairs(chunks) do
+      for _, r in ipairs(chunk()) do requests[#requests + 1] = r end
+    end
+  end
   counter = counter + 1
   return requests[(counter % #requests) + 1]
 end

@@ -82,7 +82,7 @@ export const CATEGORY_NAMES = [
 ];
 export const categorySlug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-const ADJECTIVES = ['Annual', 'Spring', 'Global', 'Local', 'Summer', 'Winter', 'Open', 'Grand', 'Weekly', 'Autumn'];
+export const ADJECTIVES = ['Annual', 'Spring', 'Global', 'Local', 'Summer', 'Winter', 'Open', 'Grand', 'Weekly', 'Autumn'];
 /** Title words: `?search=` in scenario 2 looks for these. */
 export const TOPICS = [
   'Jazz',
@@ -111,7 +111,7 @@ export const TOPICS = [
   'Knitting',
   'Astronomy',
 ];
-const KINDS = ['Bootcamp', 'Summit', 'Workshop', 'Festival', 'Meetup', 'Conference', 'Night', 'Masterclass'];
+export const KINDS = ['Bootcamp', 'Summit', 'Workshop', 'Festival', 'Meetup', 'Conference', 'Night', 'Masterclass'];
 const CITIES = [
   'Lagos, Nigeria',
   'Nairobi, Kenya',

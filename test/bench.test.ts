@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +19,7 @@ import {
   raceOutcome,
   seed,
 } from '../bench/seed.js';
+import { runLoad } from '../bench/load.js';
 import { hashPassword } from '../src/lib/passwords.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 
@@ -151,5 +155,43 @@ describe('benchmark seeding', () => {
     expect(res.statusCode).toBe(200);
     const claims = ctx.app.tokens.read(res.json().access, 'access', ctx.clock.now());
     expect(claims?.sub).toBe(benchUuid('user', 42));
+  });
+});
+
+describe('the load generator', () => {
+  const hasWrk = (() => {
+    try {
+      execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch (error) {
+      // wrk --version prints its usage and exits 1; only a missing binary is ENOENT.
+      return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  })();
+
+  it.skipIf(!hasWrk)('drives wrk through 11,000 different requests (LuaJIT refuses one block that long)', async () => {
+    const seen = new Set<string>();
+    const server = http.createServer((request, response) => {
+      seen.add(request.url!);
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await runLoad({
+        tool: 'wrk',
+        baseUrl: `http://127.0.0.1:${port}`,
+        method: 'GET',
+        requests: Array.from({ length: 11_000 }, (_, i) => ({ path: `/r/${i}/`, headers: { authorization: `Bearer t${i % 400}` } })),
+        connections: 2,
+        durationSeconds: 1,
+      });
+      expect(result.non2xx + result.errors).toBe(0);
+      expect(result.requests).toBeGreaterThan(100);
+      // Both threads walk the same list: more than one block of 1,000 requests was reached.
+      expect(seen.size).toBeGreaterThan(1_000);
+    } finally {
+      server.close();
+    }
   });
 });
