@@ -85,8 +85,9 @@ function paginatedHead(request: FastifyRequest, window: PageWindow, total: numbe
 }
 
 /**
- * Recent pages' bodies by their results' text (up to 24 MB per process, as many pages as the event memo holds): the last body sent with those results, and
- * the head it began with, so the next request with the same head gets the same bytes.
+ * Recent pages' bodies by their results' text (up to 24 MB per process, as many pages as the event memo holds): the
+ * last body sent with those results and the head it began with, so the next request with the same head gets the same
+ * bytes.
  */
 const bodies = new LRUCache<string, { head: string; body: Buffer }>({
   maxSize: 24_000_000,

@@ -237,7 +237,10 @@ function searchesByWords(filter: EventFilter, ordering: Ordering): boolean {
 /** The term as a word is compared: accents removed and lower-cased as search_text_words does. */
 const wordTerm = (term: unknown) => sql`lower(immutable_unaccent(${term}))`;
 
-/** The words of search_words that contain the term: those whose events match it. */
+/**
+ * The words of search_words that contain the term: those whose events match it. LIKE on lower-cased words is ILIKE on
+ * the text: PostgreSQL's ILIKE lower-cases both sides.
+ */
 const matchingWords = (bind: Bind, filter: EventFilter) =>
   sql`select word from search_words where word like ${likeContaining(wordTerm(bind('search', filter.search)))}`;
 
