@@ -270,10 +270,17 @@ function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
 function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: Page, item: ListItem) {
   const conditions = wordConditions(filter, placeholder);
   const dir = sql.raw(ordering === 'date_time' ? 'asc' : 'desc');
+  // An event has each word once (event_words' key), so the events of one word need no distinct: counting them walks
+  // the index alone, where the distinct count sorted every match (a third of the count's time).
   const total =
     page.knownTotal === undefined
-      ? sql<number>`(select count(distinct ew.event_id) from event_words ew
-          where ${sql.join([sql`ew.word in (${matchingWords(placeholder, filter)})`, ...conditions], sql` and `)})`.mapWith(Number)
+      ? sql<number>`(select case when words.matching = 1
+            then (select count(*) from event_words ew where ${sql.join([sql`ew.word = words.first`, ...conditions], sql` and `)})
+            else (select count(distinct ew.event_id) from event_words ew
+              where ${sql.join([sql`ew.word = any(words.every)`, ...conditions], sql` and `)})
+          end
+          from (select count(*) as matching, min(word) as first, array_agg(word) as every
+            from (${matchingWords(placeholder, filter)}) as vocabulary) as words)`.mapWith(Number)
       : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
   const firstOfEachWord = sql`select ew.event_id, ew.date_time from event_words ew
           where ${sql.join([sql`ew.word = matching.word`, ...conditions], sql` and `)}
