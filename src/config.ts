@@ -193,7 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '127.0.0.1',
     port,
     databaseUrl,
-    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    // Empty (`DATA_DIR=` copied from .env.example) is unset: resolved as it is, it made the working directory the data folder.
+    dataDir: path.resolve(env.DATA_DIR?.trim() ? env.DATA_DIR : 'data'),
     jwtSecret: env.JWT_SECRET ?? '',
     accessTokenTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 5 * 60),
     refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 24 * 3600),

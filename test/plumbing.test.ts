@@ -125,6 +125,13 @@ describe('configuration', () => {
     }
   });
 
+  it('keeps the data folder in ./data unless DATA_DIR names one (empty names none)', () => {
+    expect(loadConfig({}).dataDir).toBe(path.resolve('data'));
+    expect(loadConfig({ DATA_DIR: '' }).dataDir).toBe(path.resolve('data'));
+    expect(loadConfig({ DATA_DIR: '  ' }).dataDir).toBe(path.resolve('data'));
+    expect(loadConfig({ DATA_DIR: '/srv/tickets' }).dataDir).toBe('/srv/tickets');
+  });
+
   it('parses durations and rejects nonsense', () => {
     expect(parseDuration('X', '24h', 0)).toBe(86_400);
     expect(parseDuration('X', '300', 0)).toBe(300);
