@@ -274,13 +274,11 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
   // the index alone, where the distinct count sorted every match (a third of the count's time).
   const total =
     page.knownTotal === undefined
-      ? sql<number>`(select case when words.matching = 1
+      ? sql<number>`case when words.matching = 1
             then (select count(*) from event_words ew where ${sql.join([sql`ew.word = words.first`, ...conditions], sql` and `)})
             else (select count(distinct ew.event_id) from event_words ew
               where ${sql.join([sql`ew.word = any(words.every)`, ...conditions], sql` and `)})
-          end
-          from (select count(*) as matching, min(word) as first, array_agg(word) as every
-            from (${matchingWords(placeholder, filter)}) as vocabulary) as words)`.mapWith(Number)
+          end`.mapWith(Number)
       : sql<number>`${sql.placeholder('knownTotal')}::int`.mapWith(Number);
   const firstOfEachWord = sql`select ew.event_id, ew.date_time from event_words ew
           where ${sql.join([sql`ew.word = matching.word`, ...conditions], sql` and `)}
@@ -288,19 +286,25 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
           limit ${sql.placeholder('limit')}::int + ${sql.placeholder('offset')}::int`;
   const rows = sql`select ${item === 'json' ? sql`${events.apiJson}` : versionItem(sql`${events.id}`, sql`${events}.xmin::text`)}
         from (select distinct first.event_id, first.date_time
-          from (${matchingWords(placeholder, filter)}) as matching cross join lateral (${firstOfEachWord}) as first
+          from unnest(words.every) as matching(word) cross join lateral (${firstOfEachWord}) as first
           order by first.date_time ${dir}, first.event_id ${dir}
           limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}) as page
         join ${events} on ${events.id} = page.event_id
         order by page.date_time ${dir}, page.event_id ${dir}`;
-  return db
-    .select({
-      // WORD_SEPARATOR, as PostgreSQL writes it.
-      spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
-      total,
-      results: pageTextOf(item, rows),
-    })
-    .from(oneRow);
+  return (
+    db
+      .select({
+        // WORD_SEPARATOR, as PostgreSQL writes it.
+        spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
+        total,
+        results: pageTextOf(item, rows),
+      })
+      // The vocabulary is looked up once, for the count and the page.
+      .from(
+        sql`(select count(*) as matching, min(word) as first, array_agg(word) as every
+          from (${matchingWords(placeholder, filter)}) as vocabulary) as words`,
+      )
+  );
 }
 
 /**
