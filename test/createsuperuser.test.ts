@@ -1,35 +1,21 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db/client.js';
+import { openDatabase } from '../src/db/client.js';
 import { findUserByLogin } from '../src/modules/users/users.repository.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { processDatabase } from './helpers/process-database.js';
 
 const run = promisify(execFile);
-let target: { env: Record<string, string>; open: () => Promise<Database>; cleanup: () => Promise<void> };
-let testDb: TestDatabase | undefined;
+let target: Awaited<ReturnType<typeof processDatabase>>;
 
 beforeAll(async () => {
-  if (process.env.TEST_DATABASE_URL) {
-    testDb = await createTestDatabase();
-    target = { env: { DATABASE_URL: testDb.url! }, open: async () => testDb!, cleanup: () => testDb!.close() };
-  } else {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'superuser-'));
-    target = {
-      env: { DATA_DIR: dir, DATABASE_URL: '' },
-      open: () => openDatabase({ databaseUrl: '', dataDir: dir }),
-      cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
-    };
-  }
+  target = await processDatabase();
 });
-afterAll(async () => target.cleanup());
+afterAll(async () => target.remove());
 
 const createsuperuser = (args: string[], env: Record<string, string>) =>
   run(process.execPath, ['--import', 'tsx', 'scripts/createsuperuser.ts', ...args], {
-    env: { ...process.env, ...target.env, ...env },
+    env: { ...process.env, DATABASE_URL: '', ...target.env, ...env },
   });
 
 it('creates a staff user from the command line, and refuses a weak password', async () => {
@@ -43,12 +29,12 @@ it('creates a staff user from the command line, and refuses a weak password', as
   });
   await expect(weak).rejects.toMatchObject({ stderr: expect.stringContaining('password') });
 
-  const database = await target.open();
+  const database = await openDatabase({ databaseUrl: target.env.DATABASE_URL ?? '', dataDir: target.env.DATA_DIR ?? '' });
   try {
     const user = await findUserByLogin(database.db, 'admin@example.com');
     expect(user).toMatchObject({ username: 'admin', isStaff: true, isActive: true });
     expect(await findUserByLogin(database.db, 'other')).toBeUndefined();
   } finally {
-    if (!testDb) await database.close();
+    await database.close();
   }
 }, 60_000);

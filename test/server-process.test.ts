@@ -25,8 +25,8 @@ afterEach(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-async function database() {
-  const db = await processDatabase();
+async function database(options?: Parameters<typeof processDatabase>[0]) {
+  const db = await processDatabase(options);
   cleanups.push(() => db.remove());
   return db.env;
 }
@@ -216,7 +216,8 @@ describe.skipIf(onPostgres)('the production image layout, outside Docker', { tim
     fs.copyFileSync('package.json', path.join(app, 'package.json'));
     fs.symlinkSync(path.resolve('node_modules'), path.join(app, 'node_modules'));
 
-    const env = { ...(await database()), NODE_ENV: 'production' };
+    // On an empty data folder, as a new installation starts.
+    const env = { ...(await database({ empty: true })), NODE_ENV: 'production' };
     const server = await serve(env, { args: [path.join(app, 'src/server.js')] });
     await signUpAndLogin(server.baseUrl, 'image_user');
     // The compiled server finds the web app it ships with.

@@ -5,15 +5,19 @@ import { createTestDatabase } from './database.js';
 
 /**
  * A database for a spawned server process: in the PostgreSQL run a fresh database on the shared server (the
- * process never stops PostgreSQL itself), otherwise an empty DATA_DIR for the embedded database.
+ * process never stops PostgreSQL itself), otherwise a DATA_DIR for the embedded database holding a copy of the
+ * migrated one (global-setup.ts), or an empty one with `empty: true` (a first start: initdb and every migration).
  * `env` goes to startServer; call `remove()` after the processes using it have exited.
  */
-export async function processDatabase(): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
+export async function processDatabase(
+  options: { empty?: boolean } = {},
+): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
   if (process.env.TEST_DATABASE_URL) {
     const database = await createTestDatabase();
     return { env: { DATABASE_URL: database.url! }, remove: () => database.close() };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-data-'));
+  if (!options.empty) fs.cpSync(process.env.TEST_PGLITE_FOLDER!, path.join(dir, 'pgdata'), { recursive: true });
   return { env: { DATA_DIR: dir }, remove: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
