@@ -209,8 +209,8 @@ async function runList(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
 
 // ---- ?search= through the words of each event (event_words, migration 0013) ----
 
-/** What event_words splits an event's text at (search_text_words, migration 0013). */
-const WORD_SEPARATOR = /[ \t\n\r\f\v]/;
+/** What event_words splits an event's text at: every ASCII character but letters and digits (migration 0015). */
+const WORD_SEPARATOR = /[^a-zA-Z0-9\u0080-\uffff]/;
 /** The filters event_words carries; a list with any other (location, organizer, seats) searches search_text. */
 const WORD_SEARCH_FILTERS: ReadonlySet<string> = new Set<keyof EventFilter>([
   'search',
@@ -224,9 +224,9 @@ const WORD_SEARCH_FILTERS: ReadonlySet<string> = new Set<keyof EventFilter>([
 ]);
 
 /**
- * Whether a list can find its events through event_words: a term without white space (it then occurs in a text exactly
- * when it occurs within one of its words), the filters event_words carries, and an order by date. Otherwise the list
- * tests search_text itself (whereClause).
+ * Whether a list can find its events through event_words: a term without a WORD_SEPARATOR (it then occurs in a text
+ * exactly when it occurs within one of its words), the filters event_words carries, and an order by date. Otherwise
+ * the list tests search_text itself (whereClause).
  */
 function searchesByWords(filter: EventFilter, ordering: Ordering): boolean {
   if (ordering !== 'date_time' && ordering !== '-date_time') return false;
@@ -259,8 +259,8 @@ function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
 
 /**
  * buildListJson's statement for a search through event_words: the count from the lookup index alone (an event is
- * counted once however many of its words match), then the page's rows from events. `spaced` says the term holds white
- * space once its accents are removed (unaccent writes ½ as " 1/2"): the words cannot answer it.
+ * counted once however many of its words match), then the page's rows from events. `spaced` says the term holds a
+ * WORD_SEPARATOR once its accents are removed (unaccent writes ½ as " 1/2"): the words cannot answer it.
  *
  * The page takes, from each matching word, only its first limit + offset events in the list's order (the lookup
  * index holds a word's events of a category by date, so that is a short walk), then the page of their union: an event
@@ -294,8 +294,8 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
   return (
     db
       .select({
-        // WORD_SEPARATOR, as PostgreSQL writes it.
-        spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[ \\t\\n\\r\\f\\v]'`,
+        // WORD_SEPARATOR, as PostgreSQL writes it (no NUL: a text cannot hold one).
+        spaced: sql<boolean>`${wordTerm(placeholder('search', filter.search))} ~ '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]'`,
         total,
         results: pageTextOf(item, rows),
       })
