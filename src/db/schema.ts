@@ -10,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   varchar,
   uuid,
@@ -172,6 +173,24 @@ export const eventWords = pgTable(
     // Every column a search reads, so counting and paging its matches never visits the table.
     index('event_words_lookup_idx').on(t.word, t.categoryId, t.dateTime, t.isActive, t.eventId),
   ],
+);
+
+/**
+ * How many of event_words' rows each word has per category, publication and calendar month (UTC), kept by PostgreSQL
+ * in the same transaction as event_words (event_word_months_sync, migration 0016). A search's count adds up the months
+ * its date range covers whole and counts only the rest of its range in event_words: a dozen rows and a few days'
+ * entries instead of every match (about 530 index entries for a term in a category; issue 18, s2u).
+ */
+export const eventWordMonths = pgTable(
+  'event_word_months',
+  {
+    word: text('word').notNull(),
+    categoryId: uuid('category_id'),
+    isActive: boolean('is_active').notNull(),
+    month: timestamp('month', { withTimezone: true }).notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [unique('event_word_months_key').on(t.word, t.categoryId, t.isActive, t.month).nullsNotDistinct()],
 );
 
 /**

@@ -257,6 +257,39 @@ function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
   return conditions;
 }
 
+/** The conditions of wordConditions that event_word_months `m` carries: category and publication. */
+function monthConditions(filter: EventFilter, bind: Bind): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.activeOnly) conditions.push(sql`m.is_active`);
+  if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`m.is_active` : sql`not m.is_active`);
+  if (filter.categoryId) conditions.push(sql`m.category_id = ${bind('categoryId', filter.categoryId)}`);
+  if (filter.categorySlug) conditions.push(sql`m.category_id = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
+  return conditions;
+}
+
+/**
+ * How many events one word has under the list's filters: the months of event_word_months that the date range covers
+ * whole (from the first month starting after its start to the month holding its end, UTC), plus the entries of
+ * event_words in the rest of the range, counted one by one. When the range covers no whole month (`whole` from after
+ * `until`), the two parts of the rest meet at `whole` and nothing is counted twice.
+ */
+function oneWordCount(filter: EventFilter, word: SQL, bind: Bind): SQL {
+  const whole = filter.from
+    ? sql`((date_trunc('month', ${bind('from', filter.from)}::timestamptz at time zone 'UTC') + interval '1 month') at time zone 'UTC')`
+    : sql`'-infinity'::timestamptz`;
+  const end = filter.toInclusive
+    ? bind('toInclusive', filter.toInclusive)
+    : filter.toExclusive
+      ? bind('toExclusive', filter.toExclusive)
+      : undefined;
+  const until = end ? sql`event_word_month(${end}::timestamptz)` : sql`'infinity'::timestamptz`;
+  const entries = (range: SQL) =>
+    sql`(select count(*) from event_words ew where ${sql.join([sql`ew.word = ${word}`, ...wordConditions(filter, bind), range], sql` and `)})`;
+  const months = sql`(select coalesce(sum(m.events), 0) from event_word_months m
+    where ${sql.join([sql`m.word = ${word}`, ...monthConditions(filter, bind), sql`m.month >= ${whole}`, sql`m.month < ${until}`], sql` and `)})`;
+  return sql`${months} + ${entries(sql`ew.date_time < ${whole}`)} + ${entries(sql`ew.date_time >= greatest(${whole}, ${until})`)}`;
+}
+
 /**
  * buildListJson's statement for a search through event_words: the count from the lookup index alone (an event is
  * counted once however many of its words match), then the page's rows from events. `spaced` says the term holds a
@@ -270,12 +303,12 @@ function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
 function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: Page, item: ListItem) {
   const conditions = wordConditions(filter, placeholder);
   const dir = sql.raw(ordering === 'date_time' ? 'asc' : 'desc');
-  // An event has each word once (event_words' key), so the events of one word need no distinct: counting them walks
-  // the index alone, where the distinct count sorted every match (a third of the count's time).
+  // An event has each word once (event_words' key), so the events of one word need no distinct: they are counted by
+  // month (oneWordCount), where the distinct count sorted every match.
   const total =
     page.knownTotal === undefined
       ? sql<number>`case when words.matching = 1
-            then (select count(*) from event_words ew where ${sql.join([sql`ew.word = words.first`, ...conditions], sql` and `)})
+            then ${oneWordCount(filter, sql`words.first`, placeholder)}
             else (select count(distinct ew.event_id) from event_words ew
               where ${sql.join([sql`ew.word = any(words.every)`, ...conditions], sql` and `)})
           end`.mapWith(Number)
