@@ -13,7 +13,7 @@ export default defineConfig({
     // Runs once for the whole run (the projects do not extend the root, so they do not run it again).
     globalSetup: ['test/helpers/global-setup.ts'],
     maxWorkers: 2,
-    // `--project api` leaves out the browser tests (CI's Node 22 stage).
+    // `--project 'api*'` (api and api-isolated) leaves out the browser tests (CI's Node 22 stage).
     projects: [
       { test: { ...common, name: 'api', include: ['test/*.test.ts'], exclude: isolated, isolate: false } },
       { test: { ...common, name: 'api-isolated', include: isolated, isolate: true } },

@@ -153,9 +153,9 @@ export const events = pgTable(
  * The words of every event's search_text (lower-cased, split at each ASCII character but letters and digits: migration
  * 0015), with the columns the public list filters and orders by, kept by PostgreSQL as events change (event_words_sync,
  * migration 0013). A search term with no such character occurs in search_text exactly when it occurs within one of
- * its words, so `?search=` finds its
- * events here through the words that contain it (search_words) instead of testing the text of every event of the
- * category: an index-only scan of the matches instead of a trigram bitmap and a recheck of each row (issue 18).
+ * its words, so `?search=` finds its events here through the words that contain it (search_words) instead of testing
+ * the text of every event of the category: an index-only scan of the matches instead of a trigram bitmap and a
+ * recheck of each row (issue 18).
  */
 export const eventWords = pgTable(
   'event_words',

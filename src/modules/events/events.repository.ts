@@ -268,12 +268,13 @@ function monthConditions(filter: EventFilter, bind: Bind): SQL[] {
 }
 
 /**
- * How many events one word has under the list's filters: the months of event_word_months that the date range covers
- * whole (from the first month starting after its start to the month holding its end, UTC), plus the entries of
- * event_words in the rest of the range, counted one by one. When the range covers no whole month (`whole` from after
- * `until`), the two parts of the rest meet at `whole` and nothing is counted twice.
+ * How many events one word has under the list's filters (`conditions`: the statement's wordConditions): the months of
+ * event_word_months that the date range covers whole (from the first month starting after its start to the month
+ * holding its end, UTC), plus the entries of event_words in the rest of the range, counted one by one. When the range
+ * covers no whole month (`whole` from after `until`), the two parts of the rest meet at `whole` and nothing is counted
+ * twice.
  */
-function oneWordCount(filter: EventFilter, word: SQL, bind: Bind): SQL {
+function oneWordCount(filter: EventFilter, word: SQL, conditions: SQL[], bind: Bind): SQL {
   const whole = filter.from
     ? sql`((date_trunc('month', ${bind('from', filter.from)}::timestamptz at time zone 'UTC') + interval '1 month') at time zone 'UTC')`
     : sql`'-infinity'::timestamptz`;
@@ -284,7 +285,7 @@ function oneWordCount(filter: EventFilter, word: SQL, bind: Bind): SQL {
       : undefined;
   const until = end ? sql`event_word_month(${end}::timestamptz)` : sql`'infinity'::timestamptz`;
   const entries = (range: SQL) =>
-    sql`(select count(*) from event_words ew where ${sql.join([sql`ew.word = ${word}`, ...wordConditions(filter, bind), range], sql` and `)})`;
+    sql`(select count(*) from event_words ew where ${sql.join([sql`ew.word = ${word}`, ...conditions, range], sql` and `)})`;
   const months = sql`(select coalesce(sum(m.events), 0) from event_word_months m
     where ${sql.join([sql`m.word = ${word}`, ...monthConditions(filter, bind), sql`m.month >= ${whole}`, sql`m.month < ${until}`], sql` and `)})`;
   return sql`${months} + ${entries(sql`ew.date_time < ${whole}`)} + ${entries(sql`ew.date_time >= greatest(${whole}, ${until})`)}`;
@@ -308,7 +309,7 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
   const total =
     page.knownTotal === undefined
       ? sql<number>`case when words.matching = 1
-            then ${oneWordCount(filter, sql`words.first`, placeholder)}
+            then ${oneWordCount(filter, sql`words.first`, conditions, placeholder)}
             else (select count(distinct ew.event_id) from event_words ew
               where ${sql.join([sql`ew.word = any(words.every)`, ...conditions], sql` and `)})
           end`.mapWith(Number)
