@@ -16,6 +16,9 @@ export interface ScenarioResult {
   statusCodes?: Record<string, number>;
   ratioToB0?: number;
   percentOfB1?: number;
+  /** Cache-off scenarios: B1 measured on the same server just before the scenario, and the scenario as a % of it. */
+  pairedB1?: number;
+  percentOfPairedB1?: number;
   /** A scenario run several times: each round's figures (the row shows the median round). */
   rounds?: Array<{ requestsPerSecond: number; p99Ms: number }>;
   /** The registration race only: what the tables hold afterwards (round 0's counts; `ok` covers every round). */
@@ -68,19 +71,20 @@ export function formatTable(report: BenchReport): string {
       `data: ${report.sizes.users.toLocaleString('en-US')} users, ${report.sizes.events.toLocaleString('en-US')} events, ` +
       `${report.sizes.registrations.toLocaleString('en-US')} registrations, ${report.sizes.feedbacks.toLocaleString('en-US')} feedbacks.`,
     '',
-    '| Scenario | Database | req/s | p50 ms | p99 ms | non-2xx | errors | × B0 | % of B1 | Notes |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| Scenario | Database | req/s | p50 ms | p99 ms | non-2xx | errors | × B0 | % of B1 | % of paired B1 | Notes |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const run of report.runs) {
     const database = `${run.db} (${run.workers} worker${run.workers > 1 ? 's' : ''})`;
     for (const s of run.scenarios) {
       if (s.status !== 'ok') {
-        lines.push(`| ${s.label} | ${database} | ${s.status} | | | | | | | |`);
+        lines.push(`| ${s.label} | ${database} | ${s.status} | | | | | | | | |`);
         continue;
       }
       lines.push(
         `| ${s.label} | ${database} | ${num(s.requestsPerSecond)} | ${num(s.p50Ms, 1)} | ${num(s.p99Ms, 1)} | ${s.non2xx} | ${s.errors} | ` +
           `${s.ratioToB0 === undefined ? '' : `${num(s.ratioToB0, 3)}×`} | ${s.percentOfB1 === undefined ? '' : `${num(s.percentOfB1, 1)}%`} | ` +
+          `${s.percentOfPairedB1 === undefined ? '' : `${num(s.percentOfPairedB1, 1)}% of ${num(s.pairedB1)}`} | ` +
           `${s.notes.join('; ')} |`,
       );
     }

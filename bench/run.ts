@@ -57,6 +57,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '32' },
     load: { type: 'string', default: 'auto' },
+    'wait-idle': { type: 'string' },
   },
 });
 
@@ -67,6 +68,11 @@ if (!dbs.every((db) => db === 'postgres' || db === 'pglite')) throw new Error('-
 const durationSeconds = flags.duration ? Number(flags.duration) : quick ? 1 : 10;
 const warmupSeconds = quick ? 0.5 : 2;
 const connections = Number(flags.connections);
+/**
+ * Seconds to wait, before the first scenario, for the machine to be quiet (1-minute load average below half its CPUs):
+ * a full run begun on a busy machine (session 10: load average 8) measured every scenario low, by up to 40%.
+ */
+const waitIdleSeconds = flags['wait-idle'] ? Number(flags['wait-idle']) : quick ? 0 : 300;
 if (!(durationSeconds > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
 const sizes: SeedSizes = quick ? QUICK_SIZES : FULL_SIZES;
 const selected = selectScenarios(flags.scenarios);
@@ -500,6 +506,9 @@ async function runScenario(
         }),
   };
   for (const url of baseUrls) await settle(url);
+  // Cache-off scenarios are compared with a B1 measured on the same server just before them as well: B1 moves by a
+  // quarter between runs on this machine, and the run's one B1 was measured minutes earlier on another server.
+  const pairedB1 = scenario.server === 'uncached' && !scenario.once ? await measurePairedB1(spec, context, loader) : undefined;
   log(`${db}: ${scenario.id}…`);
   try {
     if (scenario.warmup) {
@@ -527,6 +536,10 @@ async function runScenario(
       seconds: round(load.seconds, 2),
       statusCodes: load.statusCodes,
     };
+    if (pairedB1 !== undefined) {
+      result.pairedB1 = round(pairedB1);
+      result.percentOfPairedB1 = round((100 * load.requestsPerSecond) / pairedB1, 1);
+    }
     if (rounds > 1) {
       result.rounds = loads.map((l) => ({ requestsPerSecond: round(l.requestsPerSecond), p99Ms: round(l.p99Ms, 1) }));
       result.notes.push(
@@ -545,6 +558,28 @@ async function runScenario(
   } catch (err) {
     return { ...base, status: `failed: ${(err as Error).message}` };
   }
+}
+
+/** B1's load (one `SELECT 1` through the pool) with `spec`'s server, connections and durations: its req/s. */
+async function measurePairedB1(
+  spec: LoadSpec,
+  context: Parameters<Scenario['load']>[0],
+  loader: ReturnType<typeof startLoader>,
+): Promise<number> {
+  const b1 = allScenarios.find((s) => s.id === 'b1')!;
+  const load = await loader.run({ ...spec, ...b1.load(context, 0) });
+  for (const url of spec.baseUrls ?? [spec.baseUrl]) await settle(url);
+  return load.requestsPerSecond;
+}
+
+/** Waits up to `seconds` for the 1-minute load average to fall below half the CPUs; returns it then. */
+async function waitForIdleMachine(seconds: number): Promise<number> {
+  const threshold = os.availableParallelism() / 2;
+  const deadline = Date.now() + seconds * 1000;
+  if (os.loadavg()[0]! >= threshold && seconds > 0)
+    log(`waiting up to ${seconds} s for load average ${os.loadavg()[0]!.toFixed(2)} to fall below ${threshold}…`);
+  while (os.loadavg()[0]! >= threshold && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5_000));
+  return os.loadavg()[0]!;
 }
 
 /**
@@ -580,6 +615,7 @@ function addRatios(results: ScenarioResult[]): void {
 // ---- main ----
 
 async function main(): Promise<void> {
+  await waitForIdleMachine(waitIdleSeconds);
   const started = new Date();
   const loadBefore = os.loadavg();
   log(`${quick ? 'quick' : 'full'} run: ${dbs.join(' + ')}, ${durationSeconds} s per scenario, ${connections} connections`);
