@@ -198,16 +198,19 @@ export function openPostgres(url: string, poolSize = 10): Database {
 // Any constant works; it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_KEY = 7_310_442_118;
 
-/** Applies the committed migrations. On PostgreSQL an advisory lock lets several processes start at once. */
-export async function runMigrations(database: Database): Promise<void> {
+/**
+ * Applies the committed migrations (or those of `folder`: the upgrade tests apply the first few, then the rest). On
+ * PostgreSQL an advisory lock lets several processes start at once.
+ */
+export async function runMigrations(database: Database, folder = migrationsFolder): Promise<void> {
   if (database.kind === 'pglite') {
-    await migratePglite(database.db as never, { migrationsFolder });
+    await migratePglite(database.db as never, { migrationsFolder: folder });
     return;
   }
   const client = await database.pool!.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+    await migratePg(drizzlePg(client, { schema }), { migrationsFolder: folder });
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     client.release();
