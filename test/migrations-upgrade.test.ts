@@ -4,13 +4,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsFolder, openPostgres, pgliteExtensions, runMigrations, wrapPglite, type Database } from '../src/db/client.js';
-import { createTestDatabase } from './helpers/database.js';
+import { migrationsFolder, pgliteExtensions, runMigrations, wrapPglite, type Database } from '../src/db/client.js';
+import { createPostgresDatabase, createTestDatabase } from './helpers/database.js';
 
 interface Journal {
   entries: { idx: number; tag: string }[];
@@ -47,26 +45,8 @@ function migrationsBefore(tag: string): string {
 
 /** A database with nothing in it, not even the migrations' bookkeeping. */
 async function emptyDatabase(): Promise<Database> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) return wrapPglite(await PGlite.create({ extensions: pgliteExtensions }));
-  const name = `t_${process.env.TEST_RUN_ID}_up_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${name}`;
-  const database = openPostgres(dbUrl.toString(), 2);
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      const dropper = new pg.Client({ connectionString: url });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
-    },
-  };
+  if (process.env.TEST_DATABASE_URL) return createPostgresDatabase('up_', undefined, 2);
+  return wrapPglite(await PGlite.create({ extensions: pgliteExtensions }));
 }
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
