@@ -572,14 +572,13 @@ async function measurePairedB1(
   return load.requestsPerSecond;
 }
 
-/** Waits up to `seconds` for the 1-minute load average to fall below half the CPUs; returns it then. */
-async function waitForIdleMachine(seconds: number): Promise<number> {
+/** Waits up to `seconds` for the 1-minute load average to fall below half the CPUs (main records it afterwards). */
+async function waitForIdleMachine(seconds: number): Promise<void> {
   const threshold = os.availableParallelism() / 2;
   const deadline = Date.now() + seconds * 1000;
   if (os.loadavg()[0]! >= threshold && seconds > 0)
     log(`waiting up to ${seconds} s for load average ${os.loadavg()[0]!.toFixed(2)} to fall below ${threshold}…`);
   while (os.loadavg()[0]! >= threshold && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5_000));
-  return os.loadavg()[0]!;
 }
 
 /**

@@ -195,3 +195,48 @@ describe('the load generator', () => {
     }
   });
 });
+
+describe('the report table', () => {
+  it('shows a cache-off scenario against its paired B1 in its own column, every row as wide as the header', async () => {
+    const { formatTable } = await import('../bench/report.js');
+    const scenario = (id: string, extra: object) => ({ id, label: id, status: 'ok', notes: [], ...extra });
+    const table = formatTable({
+      startedAt: '2026-11-30T00:00:00.000Z',
+      seconds: 1,
+      quick: true,
+      durationSeconds: 1,
+      connections: 32,
+      loadGenerator: 'wrk',
+      machine: { cpus: 2, cpuModel: 'test', node: 'v20', loadAverageBefore: [0, 0, 0], loadAverageAfter: [0, 0, 0] },
+      commit: 'abc',
+      sizes: { users: 1, events: 1, registrations: 1, feedbacks: 1 },
+      argon2: { memoryKiB: 1, iterations: 1, parallelism: 1 },
+      runs: [
+        {
+          db: 'postgres',
+          workers: 2,
+          seedSeconds: 1,
+          counts: {},
+          scenarios: [
+            scenario('b1', { requestsPerSecond: 13_753 }),
+            scenario('s1', { requestsPerSecond: 4_587, percentOfB1: 33.4, pairedB1: 10_798, percentOfPairedB1: 42.5 }),
+            { id: 'drop2', label: 'drop2', status: 'skipped (PGlite serves one process)', notes: [] },
+          ],
+        },
+      ],
+    });
+    const cells = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+    const lines = table.split('\n').filter((line) => line.startsWith('|'));
+    const header = cells(lines[0]!);
+    expect(header.indexOf('% of paired B1')).toBe(header.indexOf('% of B1') + 1);
+    for (const line of lines) expect(cells(line), line).toHaveLength(header.length);
+    const s1 = cells(lines.find((line) => line.startsWith('| s1 '))!);
+    expect(s1[header.indexOf('% of B1')]).toBe('33.4%');
+    expect(s1[header.indexOf('% of paired B1')]).toBe('42.5% of 10,798');
+    expect(cells(lines.find((line) => line.startsWith('| b1 '))!)[header.indexOf('% of paired B1')]).toBe('');
+  });
+});

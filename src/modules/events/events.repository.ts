@@ -244,26 +244,26 @@ const wordTerm = (term: unknown) => sql`lower(immutable_unaccent(${term}))`;
 const matchingWords = (bind: Bind, filter: EventFilter) =>
   sql`select word from search_words where word like ${likeContaining(wordTerm(bind('search', filter.search)))}`;
 
-/** The conditions of whereClause on event_words `ew` but the search. */
-function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
+/**
+ * The publication and category conditions of whereClause on `table`: event_words `ew` and event_word_months `m` both
+ * carry those columns.
+ */
+function publicationAndCategory(filter: EventFilter, bind: Bind, table: 'ew' | 'm'): SQL[] {
+  const column = (name: string) => sql.raw(`${table}.${name}`);
   const conditions: SQL[] = [];
-  if (filter.activeOnly) conditions.push(sql`ew.is_active`);
-  if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`ew.is_active` : sql`not ew.is_active`);
-  if (filter.from) conditions.push(sql`ew.date_time >= ${bind('from', filter.from)}`);
-  if (filter.toInclusive) conditions.push(sql`ew.date_time <= ${bind('toInclusive', filter.toInclusive)}`);
-  if (filter.toExclusive) conditions.push(sql`ew.date_time < ${bind('toExclusive', filter.toExclusive)}`);
-  if (filter.categoryId) conditions.push(sql`ew.category_id = ${bind('categoryId', filter.categoryId)}`);
-  if (filter.categorySlug) conditions.push(sql`ew.category_id = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
+  if (filter.activeOnly) conditions.push(column('is_active'));
+  if (filter.isActive !== undefined) conditions.push(filter.isActive ? column('is_active') : sql`not ${column('is_active')}`);
+  if (filter.categoryId) conditions.push(sql`${column('category_id')} = ${bind('categoryId', filter.categoryId)}`);
+  if (filter.categorySlug) conditions.push(sql`${column('category_id')} = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
   return conditions;
 }
 
-/** The conditions of wordConditions that event_word_months `m` carries: category and publication. */
-function monthConditions(filter: EventFilter, bind: Bind): SQL[] {
-  const conditions: SQL[] = [];
-  if (filter.activeOnly) conditions.push(sql`m.is_active`);
-  if (filter.isActive !== undefined) conditions.push(filter.isActive ? sql`m.is_active` : sql`not m.is_active`);
-  if (filter.categoryId) conditions.push(sql`m.category_id = ${bind('categoryId', filter.categoryId)}`);
-  if (filter.categorySlug) conditions.push(sql`m.category_id = ${categoryWithSlug(bind('categorySlug', filter.categorySlug))}`);
+/** The conditions of whereClause on event_words `ew` but the search. */
+function wordConditions(filter: EventFilter, bind: Bind): SQL[] {
+  const conditions = publicationAndCategory(filter, bind, 'ew');
+  if (filter.from) conditions.push(sql`ew.date_time >= ${bind('from', filter.from)}`);
+  if (filter.toInclusive) conditions.push(sql`ew.date_time <= ${bind('toInclusive', filter.toInclusive)}`);
+  if (filter.toExclusive) conditions.push(sql`ew.date_time < ${bind('toExclusive', filter.toExclusive)}`);
   return conditions;
 }
 
@@ -287,7 +287,7 @@ function oneWordCount(filter: EventFilter, word: SQL, conditions: SQL[], bind: B
   const entries = (range: SQL) =>
     sql`(select count(*) from event_words ew where ${sql.join([sql`ew.word = ${word}`, ...conditions, range], sql` and `)})`;
   const months = sql`(select coalesce(sum(m.events), 0) from event_word_months m
-    where ${sql.join([sql`m.word = ${word}`, ...monthConditions(filter, bind), sql`m.month >= ${whole}`, sql`m.month < ${until}`], sql` and `)})`;
+    where ${sql.join([sql`m.word = ${word}`, ...publicationAndCategory(filter, bind, 'm'), sql`m.month >= ${whole}`, sql`m.month < ${until}`], sql` and `)})`;
   return sql`${months} + ${entries(sql`ew.date_time < ${whole}`)} + ${entries(sql`ew.date_time >= greatest(${whole}, ${until})`)}`;
 }
 
