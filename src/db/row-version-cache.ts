@@ -34,6 +34,16 @@ export function parseVersionList(text: string): RowVersion[] {
 }
 
 /**
+ * A page as the lists answer it: the total, the rows as one JSON array text and, when the page was read as versions,
+ * its version list (`resultsKey`), which names exactly those rows and is short (pagination.ts keeps bodies by it).
+ */
+export interface PageJson {
+  total: number;
+  resultsJson: string;
+  resultsKey?: string;
+}
+
+/**
  * Rows' JSON remembered by row version, per database handle. PostgreSQL writes a new version of a row on every UPDATE,
  * stamped with the writing transaction's id (the system column `xmin`), so the JSON remembered for (id, xmin) is the
  * JSON of exactly that version. A list query can then read only ids and versions in its one snapshot and take the

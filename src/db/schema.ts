@@ -201,6 +201,22 @@ export const searchWords = pgTable('search_words', { word: text('word').primaryK
   index('search_words_trgm_idx').using('gin', sql`${t.word} gin_trgm_ops`),
 ]);
 
+/**
+ * One row: a number that moves on with every committed change to what a search through event_words can find (an
+ * event's text, category, date or publication, an event added or removed, a category's slug), bumped by deferred
+ * triggers at commit (migration 0017). Two snapshots that read the same number see the same words, so a worker's
+ * in-memory copy of them (search-index.ts) is exact for every statement that reads the number it was loaded with.
+ * Seat changes do not move it.
+ */
+export const searchEpoch = pgTable(
+  'search_epoch',
+  {
+    id: boolean('id').primaryKey().default(true),
+    epoch: bigint('epoch', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('search_epoch_one_row', sql`${t.id}`)],
+);
+
 export const registrationStatuses = ['registered', 'waitlisted', 'cancelled'] as const;
 export type RegistrationStatus = (typeof registrationStatuses)[number];
 

@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb, unmappedRows } from '../../db/prepared.js';
-import { pageTextOf, RowVersionCache, versionItem } from '../../db/row-version-cache.js';
+import { pageTextOf, RowVersionCache, versionItem, type PageJson } from '../../db/row-version-cache.js';
 import { oneRow } from '../../db/sql-json.js';
 import { eventJsonSql } from './events.present.js';
 import { categories, events } from '../../db/schema.js';
+import { SearchIndex } from './search-index.js';
 import type { Ordering } from './events.schemas.js';
 
 export type EventRow = typeof events.$inferSelect;
@@ -349,6 +350,9 @@ function buildWordSearch(db: Db, filter: EventFilter, ordering: Ordering, page: 
  */
 const eventJsonByVersion = new RowVersionCache(20_000, 10 * 60_000, 24_000_000);
 
+/** The words of event_words in each worker's memory, for the searches that go through them (search-index.ts). */
+export const wordIndex = new SearchIndex();
+
 const eventJsonsByIds = preparedPerDb((db) =>
   db
     .select({ id: events.id, version: sql<string>`${events}.xmin::text`, json: eventJsonSql })
@@ -369,8 +373,14 @@ export async function listEventsJson(
   limit: number,
   offset: number,
   knownTotal?: number,
-): Promise<{ total: number; resultsJson: string }> {
+  { fromMemory = true }: { fromMemory?: boolean } = {},
+): Promise<PageJson> {
   const page = { limit, offset, knownTotal };
+  if (fromMemory && searchesByWords(filter, ordering)) {
+    const found = await wordIndex.search(db, filter, ordering === '-date_time', limit, offset);
+    const resultsJson = found && (await eventJsonByVersion.resolveArray(db, found.versions, (ids) => eventJsonsByIds(db).execute({ ids })));
+    if (found && resultsJson) return { total: found.total, resultsJson, resultsKey: found.versions };
+  }
   // A search of search_text costs its count and its plan, made for its term each time; its events are the least likely
   // to be remembered and a second statement for them made searches slower (bench s2), so it is read in one statement.
   // A search through event_words costs little and takes the same two steps as the other lists.
@@ -380,7 +390,7 @@ export async function listEventsJson(
   }
   const { total, results } = await runList(db, filter, ordering, page, 'version');
   const resultsJson = await eventJsonByVersion.resolveArray(db, results, (ids) => eventJsonsByIds(db).execute({ ids }));
-  if (resultsJson) return { total, resultsJson };
+  if (resultsJson) return { total, resultsJson, resultsKey: results };
   // An event changed between the two reads: the page as one statement sees it.
   const whole = await runList(db, filter, ordering, page, 'json');
   return { total: whole.total, resultsJson: whole.results };

@@ -31,10 +31,10 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const window = pageWindow(request.query);
-      const { total, resultsJson } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
+      const { total, resultsJson, resultsKey } = await events.listEvents(app.db, request.query, window, app.clock.now(), listCounts);
       // Already JSON (PostgreSQL wrote each event as toEventResponse would; events.present.ts): a string with a JSON
       // content type is sent as is, without the schema's serializer.
-      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson, resultsKey));
     },
   );
 
@@ -53,8 +53,14 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const window = pageWindow(request.query);
-      const { total, resultsJson } = await events.listMyEvents(app.db, currentUser(request), request.query, window, app.clock.now());
-      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
+      const { total, resultsJson, resultsKey } = await events.listMyEvents(
+        app.db,
+        currentUser(request),
+        request.query,
+        window,
+        app.clock.now(),
+      );
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson, resultsKey));
     },
   );
 

@@ -1,3 +1,4 @@
+import type { PageJson } from '../../db/row-version-cache.js';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
@@ -328,7 +329,7 @@ export async function listEvents(
   page: { limit: number; offset: number },
   now: Date,
   counts?: ListCountCache,
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   const filter = eventFilter(query, now);
   // The filters, not "now": a total may lag by the cache's lifetime, never mix two filters.
   const { page: _page, page_size: _pageSize, ordering: _ordering, ...filters } = query;
@@ -365,7 +366,7 @@ export async function listAllEvents(
   query: EventListQuery & { is_active?: boolean },
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   if (!actor.isStaff) throw forbidden();
   const filter = eventFilter(query, now);
   filter.activeOnly = undefined;
@@ -380,7 +381,7 @@ export async function listMyEvents(
   query: Pick<MyEventsQuery, 'ordering' | 'show'>,
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   const shown: Record<NonNullable<MyEventsQuery['show']>, EventFilter> = {
     upcoming: { isActive: true, from: now },
     past: { isActive: true, toExclusive: now },

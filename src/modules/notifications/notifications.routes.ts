@@ -51,7 +51,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const window = pageWindow(request.query);
-      const { total, resultsJson } = await service.listNotificationsJson(
+      const { total, resultsJson, resultsKey } = await service.listNotificationsJson(
         app.db,
         currentUser(request).id,
         { isRead: request.query.is_read },
@@ -59,7 +59,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         window.offset,
       );
       // Already JSON (toNotificationResponse, stringified once per row version): sent as is, like the event lists.
-      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson, resultsKey));
     },
   );
 

@@ -5,7 +5,7 @@ import { notFound } from '../../lib/errors.js';
 import { writeInOneStatement, type WritePart } from '../../db/one-statement.js';
 import { mailsForNotifications } from '../mail/mail.service.js';
 import { queueSelectedCte } from '../outbox/outbox.service.js';
-import { RowVersionCache } from '../../db/row-version-cache.js';
+import { RowVersionCache, type PageJson } from '../../db/row-version-cache.js';
 import * as repo from './notifications.repository.js';
 import { toNotificationResponse } from './notifications.schemas.js';
 import type { NotificationRow } from './notifications.repository.js';
@@ -153,7 +153,7 @@ export async function listNotificationsJson(
   filters: { isRead?: boolean },
   limit: number,
   offset: number,
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   const { list, total } = await repo.pageVersionsForUser(db, userId, filters, limit, offset);
   const resultsJson = await notificationJsonByVersion.resolveArray(db, list, async (ids) =>
     (await repo.findByIdsWithVersions(db, ids)).map(({ notification, version }) => ({
@@ -162,7 +162,7 @@ export async function listNotificationsJson(
       json: JSON.stringify(toNotificationResponse(notification)),
     })),
   );
-  if (resultsJson) return { total, resultsJson };
+  if (resultsJson) return { total, resultsJson, resultsKey: list };
   // A notification changed between the two reads: the page in one statement.
   const page = await repo.listForUser(db, userId, filters, limit, offset);
   return { total: page.total, resultsJson: JSON.stringify(page.rows.map(toNotificationResponse)) };

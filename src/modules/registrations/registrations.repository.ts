@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { preparedPerDb } from '../../db/prepared.js';
-import { pageTextOf, RowVersionCache, versionItem } from '../../db/row-version-cache.js';
+import { pageTextOf, RowVersionCache, versionItem, type PageJson } from '../../db/row-version-cache.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 import { oneRow } from '../../db/sql-json.js';
 import type { AttendeeOrdering } from './registrations.schemas.js';
@@ -198,7 +198,7 @@ export async function listMineJson(
   db: Db,
   filter: { userId: string; status?: RegistrationStatus; eventsFrom?: Date },
   page: { limit: number; offset: number },
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   const values = {
     userId: filter.userId,
     status: filter.status ?? null,
@@ -210,7 +210,7 @@ export async function listMineJson(
   const resultsJson = await registrationJsonByVersion.resolveArray(db, listed!.results, (ids) =>
     registrationJsonsByIds(db).execute({ ids }),
   );
-  if (resultsJson) return { total: listed!.total, resultsJson };
+  if (resultsJson) return { total: listed!.total, resultsJson, resultsKey: listed!.results };
   // A registration, its event, place or tickets changed between the two reads: the page in one statement.
   const [row] = await minePageJson(db).execute(values);
   return { total: row!.total, resultsJson: row!.results };

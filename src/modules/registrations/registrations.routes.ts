@@ -56,7 +56,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const window = pageWindow(request.query);
-      const { total, resultsJson } = await service.listMine(
+      const { total, resultsJson, resultsKey } = await service.listMine(
         app.db,
         currentUser(request),
         { status: request.query.status, upcoming: request.query.upcoming },
@@ -65,7 +65,7 @@ const registrationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       // Already JSON (PostgreSQL wrote each registration as toRegistrationResponse would): a string with a JSON
       // content type is sent as is, without the schema's serializer. registrations.present.ts has both shapes side by side.
-      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson));
+      return reply.type('application/json; charset=utf-8').send(paginatedBody(request, window, total, resultsJson, resultsKey));
     },
   );
 

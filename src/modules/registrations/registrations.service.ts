@@ -1,3 +1,4 @@
+import type { PageJson } from '../../db/row-version-cache.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import type { RegistrationStatus } from '../../db/schema.js';
@@ -321,7 +322,7 @@ export async function listMine(
   query: { status?: RegistrationStatus; upcoming?: boolean },
   page: { limit: number; offset: number },
   now: Date,
-): Promise<{ total: number; resultsJson: string }> {
+): Promise<PageJson> {
   return repo.listMineJson(db, { userId: user.id, status: query.status, eventsFrom: query.upcoming ? now : undefined }, page);
 }
 
