@@ -279,25 +279,19 @@ function matchingWords(vocabulary: Vocabulary, term: string): string[] {
   return found;
 }
 
-/** The first index whose value is >= x (sorted ascending). */
-function firstAtOrAfter(values: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The first index whose value is >= x (values ascending). */
+const firstAtOrAfter = (values: ArrayLike<number>, x: number) => firstIndexPast(values, x, false);
+/** The first index whose value is > x (values ascending). */
+const firstAfter = (values: ArrayLike<number>, x: number) => firstIndexPast(values, x, true);
 
-/** The first index whose value is > x (sorted ascending). */
-function firstAfter(values: ArrayLike<number>, x: number): number {
+/** Binary search: the first index whose value is past x (above it with `andEqual`, else at or above it). */
+function firstIndexPast(values: ArrayLike<number>, x: number, andEqual: boolean): number {
   let lo = 0;
   let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (values[mid]! <= x) lo = mid + 1;
+    const value = values[mid]!;
+    if (value < x || (andEqual && value === x)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
