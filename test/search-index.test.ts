@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { categories, events, searchEpoch } from '../src/db/schema.js';
 import { listEventsJson, wordIndex, type EventFilter } from '../src/modules/events/events.repository.js';
+import { SearchIndex } from '../src/modules/events/search-index.js';
 import { buildTestApp, type TestContext } from './helpers/app.js';
 import { authHeader, createCategory, createEvent, createOrganizer, createUser, registerFor } from './helpers/factories.js';
 
@@ -135,6 +136,32 @@ describe('searches answered from memory', () => {
     const deleted = await bothWays({ search: 'kayak', categorySlug: `${category.slug}-renamed` });
     expect(deleted.memory).toEqual(deleted.postgres);
     expect(deleted.memory.ids).toEqual([second.id]);
+  });
+
+  it('leave to PostgreSQL a term held by too many words, a count too long, or lists that do not fit', async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const made = [];
+    for (const title of ['Vexqa', 'Vexqb', 'Zexqc', 'Vexqa vexqb', 'Vexqa again', 'Vexqa once more'])
+      made.push(await createEvent(ctx.app, organizer, { title, dateTime: at('2031-01-01T00:00:00Z') }));
+    const small = new SearchIndex({ entries: 100, words: 1, counted: 100 });
+    const search = (index: SearchIndex, term: string) => index.search(ctx.app.db, { search: term, activeOnly: true }, false, 20, 0);
+    expect(await search(small, 'exq')).toBeUndefined(); // three words
+    expect(await search(small, 'vexq')).toBeUndefined(); // two
+    expect(await search(small, 'vexqa')).toMatchObject({ total: 4 }); // one word: its count is free
+    expect(small.counts).toEqual({ answered: 1, declined: 2 });
+    // Two words whose count walks six entries.
+    small.limits.words = 2;
+    small.limits.counted = 5;
+    expect(await search(small, 'vexq')).toBeUndefined();
+    expect(small.counts.declined).toBe(3);
+    small.limits.counted = 6;
+    const both = await search(small, 'vexq');
+    const expected = made.filter((event) => /vexq[ab]/i.test(event.title)).map((event) => event.id);
+    expect(both?.total).toBe(5);
+    // All on one date: in id order, as PostgreSQL orders uuids.
+    expect(both?.versions.split(',').map((item) => item.split(' ')[0])).toEqual(expected.sort());
+    // A word whose lists are larger than the memory allowed is not kept, and its searches go to PostgreSQL.
+    expect(await search(new SearchIndex({ entries: 4, words: 32, counted: 100 }), 'vexqa')).toBeUndefined();
   });
 
   it('stay in use through registrations: seats do not move the search epoch, and the page shows them', async () => {

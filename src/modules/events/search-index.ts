@@ -25,7 +25,10 @@ import type { EventFilter } from './events.repository.js';
 
 /** One word's events of one category and publication, in date order (then id, as PostgreSQL orders uuids). */
 interface PostingList {
-  /** date_time in microseconds since 1970 (exact: PostgreSQL keeps microseconds). */
+  /**
+   * date_time in seconds since 1970 as PostgreSQL's date_part gives it (a double: microseconds apart until 2106, two
+   * at most later; a request's instants are divided the same way, getTime() / 1000, to the same double).
+   */
   at: Float64Array;
   /** Index into the copy's `ids`. */
   event: Int32Array;
@@ -77,8 +80,14 @@ export class SearchIndex {
   /** Searches answered here, and those handed back to PostgreSQL after a look (tests and the bench read them). */
   readonly counts = { answered: 0, declined: 0 };
 
-  /** `maxEntries` bounds the word entries held per database handle (about 20 bytes each). */
-  constructor(private readonly maxEntries = 4_000_000) {}
+  /**
+   * - `entries`: the word entries held per database handle (about 12 bytes each, plus each event id once);
+   * - `words`: a term held by more words (a letter or two, on a large vocabulary) goes to PostgreSQL: reading their
+   *   lists would hold most of event_words at once, and merging them would keep this worker's event loop from every
+   *   other request, where PostgreSQL works on it in a process of its own;
+   * - `counted`: likewise a term of several words whose count would walk more entries (one word's count is free).
+   */
+  constructor(readonly limits = { entries: 4_000_000, words: 32, counted: 50_000 }) {}
 
   /**
    * The search's total and page as PostgreSQL's search through event_words would give them now, or undefined when
@@ -94,6 +103,7 @@ export class SearchIndex {
       if (!copy?.vocabulary) return undefined;
     }
     const words = matchingWords(copy.vocabulary, term.toLowerCase());
+    if (words.length > this.limits.words) return this.decline();
     const missing = words.filter((word) => !copy.words.has(word));
     if (missing.length > 0) {
       await this.loadWords(db, missing);
@@ -102,7 +112,9 @@ export class SearchIndex {
     const wordLists = words.map((word) => copy.words.get(word));
     // Evicted meanwhile (a copy larger than maxEntries): PostgreSQL answers.
     if (wordLists.some((lists) => lists === undefined)) return undefined;
-    const { total, page } = this.find(copy, filter, wordLists as WordLists[], descending, limit, offset);
+    const found = this.find(copy, filter, wordLists as WordLists[], descending, limit, offset);
+    if (!found) return this.decline();
+    const { total, page } = found;
 
     const ids = `{${page.map((index) => copy.ids[index]).join(',')}}`;
     const [row] = await executeNamed<{ epoch: string; versions: string }>(
@@ -114,13 +126,18 @@ export class SearchIndex {
     );
     if (Number(row!.epoch) !== copy.epoch) {
       this.adopt(db, Number(row!.epoch));
-      this.counts.declined++;
-      return undefined;
+      return this.decline();
     }
     this.counts.answered++;
     return { total, versions: row!.versions };
   }
 
+  private decline(): undefined {
+    this.counts.declined++;
+    return undefined;
+  }
+
+  /** The total and the page's event indexes; undefined if counting them would walk more than `limits.counted`. */
   private find(copy: Copy, filter: EventFilter, words: WordLists[], descending: boolean, limit: number, offset: number) {
     const categoryId =
       filter.categoryId?.toLowerCase() ??
@@ -128,7 +145,7 @@ export class SearchIndex {
     const ranges: Array<{ list: PostingList; lo: number; hi: number }> = [];
     if (filter.categorySlug === undefined || categoryId !== undefined) {
       const active = filter.activeOnly ? true : filter.isActive;
-      const from = filter.from ? filter.from.getTime() * 1000 : -Infinity;
+      const from = filter.from ? filter.from.getTime() / 1000 : -Infinity;
       for (const { lists } of words) {
         for (const [key, list] of lists) {
           const bar = key.indexOf('|');
@@ -136,9 +153,9 @@ export class SearchIndex {
           if (active !== undefined && (key.slice(bar + 1) === '1') !== active) continue;
           const lo = firstAtOrAfter(list.at, from);
           const hi = filter.toInclusive
-            ? firstAfter(list.at, filter.toInclusive.getTime() * 1000)
+            ? firstAfter(list.at, filter.toInclusive.getTime() / 1000)
             : filter.toExclusive
-              ? firstAtOrAfter(list.at, filter.toExclusive.getTime() * 1000)
+              ? firstAtOrAfter(list.at, filter.toExclusive.getTime() / 1000)
               : list.at.length;
           if (hi > lo) ranges.push({ list, lo, hi });
         }
@@ -149,6 +166,7 @@ export class SearchIndex {
     if (words.length === 1) {
       for (const { lo, hi } of ranges) total += hi - lo;
     } else {
+      if (ranges.reduce((sum, { lo, hi }) => sum + hi - lo, 0) > this.limits.counted) return undefined;
       const stamp = this.nextStamp(copy);
       for (const { list, lo, hi } of ranges) {
         for (let i = lo; i < hi; i++) {
@@ -179,7 +197,7 @@ export class SearchIndex {
     if (copy && copy.epoch > epoch) return undefined;
     const fresh: Copy = {
       epoch,
-      words: new LRUCache<string, WordLists>({ maxSize: this.maxEntries, sizeCalculation: (lists) => lists.entries + 1 }),
+      words: new LRUCache<string, WordLists>({ maxSize: this.limits.entries, sizeCalculation: (lists) => lists.entries + 1 }),
       ids: [],
       idIndex: new Map(),
       seen: new Uint32Array(0),
@@ -232,7 +250,7 @@ export class SearchIndex {
       'search_index_words',
       sql`select ${epochSql} as epoch, (select string_agg(list, E'\n') from (
             select ew.word || '|' || coalesce(ew.category_id::text, '') || '|' || ew.is_active::int || '|' ||
-              string_agg((extract(epoch from ew.date_time) * 1000000)::bigint::text || ' ' || ew.event_id::text, ','
+              string_agg(date_part('epoch', ew.date_time)::text || ' ' || ew.event_id::text, ','
                 order by ew.date_time, ew.event_id) as list
             from event_words ew where ew.word = any(${textArray(words)}::text[])
             group by ew.word, ew.category_id, ew.is_active) as lists) as lists`,
