@@ -65,7 +65,6 @@ describe('searches answered from memory', () => {
       { toExclusive: at('2030-03-02T09:30:00Z') },
       { from: at('2030-03-01T18:00:00Z'), toExclusive: at('2030-04-10T00:00:00Z') },
     ];
-    let compared = 0;
     let found = 0;
     for (let i = 0; i < 160; i++) {
       const filter = {
@@ -85,11 +84,9 @@ describe('searches answered from memory', () => {
       )[random(4)]!;
       const { memory, postgres } = await bothWays(filter, ordering, limit, offset);
       expect(memory, `${JSON.stringify(filter)} ${ordering} ${limit}/${offset}`).toEqual(postgres);
-      compared++;
       if (postgres.total > limit) found++;
     }
-    // The samples reach pages beyond the first, of lists longer than one page.
-    expect(compared).toBe(160);
+    // The samples reach lists longer than one page.
     expect(found).toBeGreaterThan(20);
   });
 

@@ -360,6 +360,9 @@ const eventJsonsByIds = preparedPerDb((db) =>
     .where(sql`${events.id} = any(${sql.placeholder('ids')}::uuid[])`)
     .prepare('event_jsons_by_ids'),
 );
+/** A page's events as one JSON array text, from their version list (eventJsonByVersion, reading what it lacks). */
+const eventPageJson = (db: Db, versions: string) =>
+  eventJsonByVersion.resolveArray(db, versions, (ids) => eventJsonsByIds(db).execute({ ids }));
 
 /**
  * listEvents with the page written as JSON: the total, and the events as one JSON array text in the list's order.
@@ -378,7 +381,7 @@ export async function listEventsJson(
   const page = { limit, offset, knownTotal };
   if (fromMemory && searchesByWords(filter, ordering)) {
     const found = await wordIndex.search(db, filter, ordering === '-date_time', limit, offset);
-    const resultsJson = found && (await eventJsonByVersion.resolveArray(db, found.versions, (ids) => eventJsonsByIds(db).execute({ ids })));
+    const resultsJson = found && (await eventPageJson(db, found.versions));
     if (found && resultsJson) return { total: found.total, resultsJson, resultsKey: found.versions };
   }
   // A search of search_text costs its count and its plan, made for its term each time; its events are the least likely
@@ -389,7 +392,7 @@ export async function listEventsJson(
     return { total: whole.total, resultsJson: whole.results };
   }
   const { total, results } = await runList(db, filter, ordering, page, 'version');
-  const resultsJson = await eventJsonByVersion.resolveArray(db, results, (ids) => eventJsonsByIds(db).execute({ ids }));
+  const resultsJson = await eventPageJson(db, results);
   if (resultsJson) return { total, resultsJson, resultsKey: results };
   // An event changed between the two reads: the page as one statement sees it.
   const whole = await runList(db, filter, ordering, page, 'json');

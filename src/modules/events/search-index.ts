@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
 import { executeNamed } from '../../db/prepared.js';
+import { versionItem, versionListOf } from '../../db/row-version-cache.js';
 import type { EventFilter } from './events.repository.js';
 
 /**
@@ -35,8 +36,8 @@ interface PostingList {
 }
 
 interface WordLists {
-  /** `${category id or ''}|${1 if active else 0}` → the list. */
-  lists: Map<string, PostingList>;
+  /** One list per category (null: none) and publication. */
+  lists: Array<{ categoryId: string | null; active: boolean; list: PostingList }>;
   entries: number;
 }
 
@@ -67,6 +68,8 @@ export interface IndexedPage {
   versions: string;
 }
 
+/** The in-flight key of the vocabulary's read (no word holds a line break). */
+const VOCABULARY = '\n';
 /** A term this copy can answer: letters and digits of ASCII. */
 const ASCII_WORD = /^[A-Za-z0-9]+$/;
 
@@ -98,7 +101,7 @@ export class SearchIndex {
     if (term === undefined || !ASCII_WORD.test(term)) return undefined;
     let copy = this.copies.get(db);
     if (!copy?.vocabulary) {
-      await this.loadVocabulary(db);
+      await this.readOnce(db, [VOCABULARY], () => this.readVocabulary(db));
       copy = this.copies.get(db);
       if (!copy?.vocabulary) return undefined;
     }
@@ -106,11 +109,11 @@ export class SearchIndex {
     if (words.length > this.limits.words) return this.decline();
     const missing = words.filter((word) => !copy.words.has(word));
     if (missing.length > 0) {
-      await this.loadWords(db, missing);
+      await this.readOnce(db, missing, (toRead) => this.readWords(db, toRead));
       if (this.copies.get(db) !== copy) return undefined;
     }
     const wordLists = words.map((word) => copy.words.get(word));
-    // Evicted meanwhile (a copy larger than maxEntries): PostgreSQL answers.
+    // Evicted meanwhile (more entries than limits.entries): PostgreSQL answers.
     if (wordLists.some((lists) => lists === undefined)) return undefined;
     const found = this.find(copy, filter, wordLists as WordLists[], descending, limit, offset);
     if (!found) return this.decline();
@@ -120,9 +123,10 @@ export class SearchIndex {
     const [row] = await executeNamed<{ epoch: string; versions: string }>(
       db,
       'search_index_page',
-      sql`select ${epochSql} as epoch, array_to_string(array(
-            select e.id::text || ' ' || e.xmin::text from unnest(${ids}::uuid[]) with ordinality as page(id, n)
-            join events e on e.id = page.id order by page.n), ',') as versions`,
+      sql`select ${epochSql} as epoch, ${versionListOf(
+        sql`select ${versionItem(sql`e.id`, sql`e.xmin::text`)} from unnest(${ids}::uuid[]) with ordinality as page(id, n)
+            join events e on e.id = page.id order by page.n`,
+      )} as versions`,
     );
     if (Number(row!.epoch) !== copy.epoch) {
       this.adopt(db, Number(row!.epoch));
@@ -147,10 +151,9 @@ export class SearchIndex {
       const active = filter.activeOnly ? true : filter.isActive;
       const from = filter.from ? filter.from.getTime() / 1000 : -Infinity;
       for (const { lists } of words) {
-        for (const [key, list] of lists) {
-          const bar = key.indexOf('|');
-          if (categoryId !== undefined && key.slice(0, bar) !== categoryId) continue;
-          if (active !== undefined && (key.slice(bar + 1) === '1') !== active) continue;
+        for (const { categoryId: listCategoryId, active: listActive, list } of lists) {
+          if (categoryId !== undefined && listCategoryId !== categoryId) continue;
+          if (active !== undefined && listActive !== active) continue;
           const lo = firstAtOrAfter(list.at, from);
           const hi = filter.toInclusive
             ? firstAfter(list.at, filter.toInclusive.getTime() / 1000)
@@ -207,7 +210,7 @@ export class SearchIndex {
     return fresh;
   }
 
-  private async loadVocabulary(db: Db): Promise<void> {
+  private async readVocabulary(db: Db): Promise<void> {
     const [row] = await executeNamed<{ epoch: string; words: string | null; categories: string | null }>(
       db,
       'search_index_vocabulary',
@@ -227,17 +230,20 @@ export class SearchIndex {
     copy.vocabulary = { text: `\n${words.join('\n')}\n`, starts, words, categoryIdBySlug: new Map(Object.entries(categories)) };
   }
 
-  /** Reads the words' lists (one statement for all of them; a word already being read is awaited, not read twice). */
-  private async loadWords(db: Db, words: string[]): Promise<void> {
+  /**
+   * Reads what `keys` name (words, or VOCABULARY) with `read`, one call for all of them; a key already being read by
+   * another request is awaited, not read twice (a cold worker meets many searches at once).
+   */
+  private async readOnce(db: Db, keys: string[], read: (toRead: string[]) => Promise<void>): Promise<void> {
     let loading = this.loading.get(db);
     if (!loading) this.loading.set(db, (loading = new Map<string, Promise<void>>()));
-    const waiting = words.map((word) => loading.get(word)).filter((pending) => pending !== undefined);
-    const toRead = words.filter((word) => !loading.has(word));
+    const waiting = keys.map((key) => loading.get(key)).filter((pending) => pending !== undefined);
+    const toRead = keys.filter((key) => !loading.has(key));
     if (toRead.length > 0) {
-      const reading = this.readWords(db, toRead);
-      for (const word of toRead) loading.set(word, reading);
+      const reading = read(toRead);
+      for (const key of toRead) loading.set(key, reading);
       void reading.finally(() => {
-        for (const word of toRead) if (loading.get(word) === reading) loading.delete(word);
+        for (const key of toRead) if (loading.get(key) === reading) loading.delete(key);
       });
       waiting.push(reading);
     }
@@ -257,7 +263,7 @@ export class SearchIndex {
     );
     const copy = this.adopt(db, Number(row!.epoch));
     if (!copy) return;
-    const read = new Map<string, WordLists>(words.map((word) => [word, { lists: new Map(), entries: 0 }]));
+    const read = new Map<string, WordLists>(words.map((word) => [word, { lists: [], entries: 0 }]));
     for (const line of row!.lists ? row!.lists.split('\n') : []) {
       const [word, category, active, entries] = line.split('|') as [string, string, string, string];
       const items = entries.split(',');
@@ -268,7 +274,7 @@ export class SearchIndex {
         list.event[i] = internId(copy, item.slice(space + 1));
       }
       const lists = read.get(word)!;
-      lists.lists.set(`${category}|${active}`, list);
+      lists.lists.push({ categoryId: category === '' ? null : category, active: active === '1', list });
       lists.entries += items.length;
     }
     for (const [word, lists] of read) copy.words.set(word, lists);
