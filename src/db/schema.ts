@@ -217,6 +217,17 @@ export const searchEpoch = pgTable(
   (t) => [check('search_epoch_one_row', sql`${t.id}`)],
 );
 
+/**
+ * What each move of search_epoch changed, one row per number (migration 0018): the event added, edited or removed, or
+ * no event for a change to categories (or a TRUNCATE), which every copy must read again. A worker's copy catches up
+ * by reading the rows past its number and those events' words, instead of reading every word again. The bump that
+ * reaches a multiple of 1,000 deletes the rows 10,000 or more behind it; a copy further behind reads everything again.
+ */
+export const searchChanges = pgTable('search_changes', {
+  epoch: bigint('epoch', { mode: 'number' }).primaryKey(),
+  eventId: uuid('event_id'),
+});
+
 export const registrationStatuses = ['registered', 'waitlisted', 'cancelled'] as const;
 export type RegistrationStatus = (typeof registrationStatuses)[number];
 

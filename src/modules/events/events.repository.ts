@@ -365,6 +365,23 @@ const eventPageJson = (db: Db, versions: string) =>
   eventJsonByVersion.resolveArray(db, versions, (ids) => eventJsonsByIds(db).execute({ ids }));
 
 /**
+ * A search through the words answered from this worker's copy of them (search-index.ts), its total exact; undefined
+ * when the copy cannot answer it.
+ */
+export async function listEventsJsonFromMemory(
+  db: Db,
+  filter: EventFilter,
+  ordering: Ordering,
+  limit: number,
+  offset: number,
+): Promise<PageJson | undefined> {
+  if (!searchesByWords(filter, ordering)) return undefined;
+  const found = await wordIndex.search(db, filter, ordering === '-date_time', limit, offset);
+  const resultsJson = found && (await eventPageJson(db, found.versions));
+  return found && resultsJson ? { total: found.total, resultsJson, resultsKey: found.versions } : undefined;
+}
+
+/**
  * listEvents with the page written as JSON: the total, and the events as one JSON array text in the list's order.
  * The page's statement reads only each event's id and row version; their stored JSON (events.present.ts) comes from
  * eventJsonByVersion, or is read for the versions it does not hold.
@@ -379,11 +396,8 @@ export async function listEventsJson(
   { fromMemory = true }: { fromMemory?: boolean } = {},
 ): Promise<PageJson> {
   const page = { limit, offset, knownTotal };
-  if (fromMemory && searchesByWords(filter, ordering)) {
-    const found = await wordIndex.search(db, filter, ordering === '-date_time', limit, offset);
-    const resultsJson = found && (await eventPageJson(db, found.versions));
-    if (found && resultsJson) return { total: found.total, resultsJson, resultsKey: found.versions };
-  }
+  const fromWords = fromMemory ? await listEventsJsonFromMemory(db, filter, ordering, limit, offset) : undefined;
+  if (fromWords) return fromWords;
   // A search of search_text costs its count and its plan, made for its term each time; its events are the least likely
   // to be remembered and a second statement for them made searches slower (bench s2), so it is read in one statement.
   // A search through event_words costs little and takes the same two steps as the other lists.
