@@ -378,12 +378,14 @@ function patch(copy: Copy, changed: string[], entries: string[]): void {
     if (!list) lists.set(key, (list = { categoryId: category === '' ? null : category, active: active === '1', entries: [] }));
     list.entries.push(parseEntry(copy, item));
   }
+  const resized: Array<[string, WordLists]> = [];
   for (const [word, held] of copy.words.entries()) {
     const adding = added.get(word);
     const lists: WordLists['lists'] = [];
     for (const { categoryId, active, list } of held.lists) {
-      const more = adding?.get(`${categoryId ?? ''}|${active ? '1' : '0'}`);
-      adding?.delete(`${categoryId ?? ''}|${active ? '1' : '0'}`);
+      const key = `${categoryId ?? ''}|${active ? '1' : '0'}`;
+      const more = adding?.get(key);
+      adding?.delete(key);
       const merged = more || holdsAny(list, gone) ? mergeList(copy.ids, list, gone, more?.entries ?? []) : list;
       if (merged.at.length > 0) lists.push({ categoryId, active, list: merged });
     }
@@ -391,8 +393,12 @@ function patch(copy: Copy, changed: string[], entries: string[]): void {
       lists.push({ categoryId, active, list: mergeList(copy.ids, { at: new Float64Array(0), event: new Int32Array(0) }, gone, more) });
     }
     held.lists = lists;
-    held.entries = lists.reduce((sum, { list }) => sum + list.at.length, 0);
+    const entries = lists.reduce((sum, { list }) => sum + list.at.length, 0);
+    if (entries !== held.entries) resized.push([word, held]);
+    held.entries = entries;
   }
+  // Set again so that limits.entries counts their new sizes (not while iterating the cache).
+  for (const [word, held] of resized) copy.words.set(word, held);
   if (vocabulary && newWords.length > 0) {
     const starts = new Int32Array(vocabulary.starts.length + newWords.length);
     starts.set(vocabulary.starts);
