@@ -15,7 +15,8 @@ const inputs = [
   fileURLToPath(new URL('../package-lock.json', import.meta.url)),
 ];
 
-function newestMtime(entry: string): number {
+/** The newest modification time of a file, or of anything in a folder (0 when it does not exist). */
+export function newestMtime(entry: string): number {
   if (!fs.existsSync(entry)) return 0;
   const stat = fs.statSync(entry);
   if (!stat.isDirectory()) return stat.mtimeMs;

@@ -5,14 +5,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { serverBundleEntry } from '../scripts/build-server.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/database.js';
 
-// Runs the real entry point the way `npm start` does (the tsx CLI), so the forked workers must inherit its loader.
+// Runs the real entry point the way `npm start` does: the server bundle (scripts/build-server.ts, built by the tests'
+// global setup when stale), whose forked workers load the same bundle.
 const root = path.resolve(import.meta.dirname, '..');
-const tsxCli = path.join(root, 'node_modules/tsx/dist/cli.mjs');
 
 function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [tsxCli, 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', serverBundleEntry], {
     cwd: root,
     env: {
       ...process.env,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openPostgres, pgliteExtensions, runMigrations, wrapPglite } from '../../src/db/client.js';
+import { buildServer, serverBuildIsStale } from '../../scripts/build-server.js';
 import { buildWeb, webBuildIsStale } from '../../scripts/build-web.js';
 
 /**
@@ -13,6 +14,8 @@ import { buildWeb, webBuildIsStale } from '../../scripts/build-web.js';
 export default async function setup() {
   // The browser tests load the built app from web/dist: build it once here when it is missing or stale.
   if (webBuildIsStale()) await buildWeb();
+  // The cluster test runs the server as `npm start` does, from its bundle.
+  if (serverBuildIsStale()) await buildServer();
   const url = process.env.TEST_DATABASE_URL;
   process.env.TEST_RUN_ID = String(process.pid);
   if (url) {

@@ -17,7 +17,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node --import tsx src/server.ts` (what `npm start` runs) as a separate process, the way production
+ * Starts `node --import tsx src/server.ts` (the server `npm start` runs, from its sources) as a separate process, the way production
  * runs it, so tests can kill it, signal it and talk to it over real sockets.
  * Pass DATABASE_URL for PostgreSQL, or DATA_DIR for the embedded database.
  */
