@@ -4,6 +4,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
+import { coalescedByIds, coalescedReads } from '../../db/coalesce.js';
 import { preparedPerDb, unmappedRows } from '../../db/prepared.js';
 import { pageTextOf, RowVersionCache, versionItem, type PageJson } from '../../db/row-version-cache.js';
 import { oneRow } from '../../db/sql-json.js';
@@ -46,6 +47,8 @@ export interface EventFilter {
   isActive?: boolean;
   /** Events at or after this instant. */
   from?: Date;
+  /** `from` is the moment of the request (the upcoming events), not a date the caller gave. */
+  fromIsNow?: boolean;
   /** Events at or before this instant. */
   toInclusive?: Date;
   /** Events strictly before this instant (a date_to given as a day ends at the next midnight). */
@@ -204,9 +207,20 @@ async function runList(db: Db, filter: EventFilter, ordering: Ordering, page: Pa
     const [row] = await buildListJson(db, filter, ordering, page, false, item);
     return row!;
   }
-  const [row] = await preparedList(db, shape, () => buildListJson(db, filter, ordering, page, true, item)).execute(values);
-  return row!;
+  const statement = preparedList(db, shape, () => buildListJson(db, filter, ordering, page, true, item));
+  // The same list asked for by several requests at once is read once (coalescedReads). For the upcoming events, each
+  // request's "now" differs by a few milliseconds: they are one list, read as of the latest of them.
+  const { from, ...rest } = values;
+  const sameList = `${shape}|${JSON.stringify(filter.fromIsNow ? rest : values)}`;
+  return sharedListRead(db, sameList, { statement, values, from: typeof from === 'string' ? from : '' });
 }
+
+type ListRead = { statement: ListStatement; values: Record<string, unknown>; from: string };
+const sharedListRead = coalescedReads<ListRead, ListRow>(async (_db, _key, asks) => {
+  const latest = asks.reduce((a, b) => (b.from > a.from ? b : a));
+  const [row] = await latest.statement.execute(latest.values);
+  return asks.map(() => row!);
+});
 
 // ---- ?search= through the words of each event (event_words, migration 0013) ----
 
@@ -218,6 +232,7 @@ const WORD_SEARCH_FILTERS: ReadonlySet<string> = new Set<keyof EventFilter>([
   'activeOnly',
   'isActive',
   'from',
+  'fromIsNow',
   'toInclusive',
   'toExclusive',
   'categoryId',
@@ -360,9 +375,10 @@ const eventJsonsByIds = preparedPerDb((db) =>
     .where(sql`${events.id} = any(${sql.placeholder('ids')}::uuid[])`)
     .prepare('event_jsons_by_ids'),
 );
+/** The events several pages lack, asked for at once, read by one statement; each page finds its own. */
+const eventJsonsLacking = coalescedByIds((db, ids) => eventJsonsByIds(db).execute({ ids }), 'events lacking');
 /** A page's events as one JSON array text, from their version list (eventJsonByVersion, reading what it lacks). */
-const eventPageJson = (db: Db, versions: string) =>
-  eventJsonByVersion.resolveArray(db, versions, (ids) => eventJsonsByIds(db).execute({ ids }));
+const eventPageJson = (db: Db, versions: string) => eventJsonByVersion.resolveArray(db, versions, (ids) => eventJsonsLacking(db, ids));
 
 /**
  * A search through the words answered from this worker's copy of them (search-index.ts), its total exact; undefined
@@ -413,24 +429,33 @@ export async function listEventsJson(
   return { total: whole.total, resultsJson: whole.results };
 }
 
-// The event page's one query, its JSON written by PostgreSQL; with what deciding who may see it needs.
-const eventJsonById = preparedPerDb((db) =>
+type EventJsonRow = { id: string; isActive: boolean; organizerId: string; json: string };
+
+// The event page's one query, its JSON written by PostgreSQL; with what deciding who may see it needs. The pages asked
+// for in one round of I/O are read together (coalescedPerDb).
+const eventJsonsForPages = preparedPerDb((db) =>
   db
     .select({
+      id: sql<string>`${events.id}`.as('id'),
       isActive: sql<boolean>`${events.isActive}`.as('isActive'),
       organizerId: sql<string>`${events.organizerId}`.as('organizerId'),
       json: sql<string>`${eventJsonSql}`.as('json'),
     })
     .from(events)
-    .where(eq(events.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('event_json_by_id'),
+    .where(sql`${events.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('event_json_for_pages'),
 );
 
-export async function findEventJsonById(db: Db, id: string): Promise<{ isActive: boolean; organizerId: string; json: string } | undefined> {
-  // As the driver returns it: Drizzle's mapping of one row cost more than the rest of this function (issue 18).
-  const [row] = await unmappedRows<{ isActive: boolean; organizerId: string; json: string }>(eventJsonById(db), { id });
-  return row;
+const eventJsonForPage = coalescedReads<string, EventJsonRow | undefined>(async (db, _key, ids) => {
+  // As the driver returns them: Drizzle's mapping of one row cost more than the rest of a page's read (issue 18).
+  const rows = await unmappedRows<EventJsonRow>(eventJsonsForPages(db), { ids: [...new Set(ids)] });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id));
+});
+
+export async function findEventJsonById(db: Db, id: string): Promise<Omit<EventJsonRow, 'id'> | undefined> {
+  // PostgreSQL writes a uuid in lower case; the path may not.
+  return eventJsonForPage(db, 'event page', id.toLowerCase());
 }
 
 export async function countByOrganizer(db: Db, organizerId: string): Promise<number> {

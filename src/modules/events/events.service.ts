@@ -281,6 +281,7 @@ function eventFilter(query: EventListQuery, now: Date): EventFilter {
   filter.organizerId = query.organizer;
   filter.sellingOutSoon = query.is_selling_out_soon;
   filter.hasSeats = query.has_seats;
+  filter.fromIsNow = filter.from === now;
   return filter;
 }
 

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
+import { coalescedReads } from '../../db/coalesce.js';
 import { executeNamed, namedStatement } from '../../db/prepared.js';
-import { versionItem, versionListOf } from '../../db/row-version-cache.js';
+import { versionItem } from '../../db/row-version-cache.js';
 import type { EventFilter } from './events.repository.js';
 
 /**
@@ -86,14 +87,26 @@ const epochSql = sql`(select epoch from search_epoch)::text`;
 /** A text[] literal of words (which hold no quote, backslash, comma or space: they are split at every ASCII sign). */
 const textArray = (items: string[]) => `{${items.map((item) => `"${item}"`).join(',')}}`;
 
-/** The epoch, and the version list (row-version-cache.ts) of the events `ids` names, in its order. */
-const searchIndexPage = namedStatement<{ epoch: string; versions: string }>(
-  'search_index_page',
-  sql`select ${epochSql} as epoch, ${versionListOf(
-    sql`select ${versionItem(sql`e.id`, sql`e.xmin::text`)} from unnest(${sql.placeholder('ids')}::uuid[]) with ordinality as page(id, n)
-        join events e on e.id = page.id order by page.n`,
-  )} as versions`,
+/** The epoch, and the version items (row-version-cache.ts) of the events `ids` names, in no order. */
+const searchIndexVersions = namedStatement<{ epoch: string; versions: string | null }>(
+  'search_index_versions',
+  sql`select ${epochSql} as epoch, (select string_agg(${versionItem(sql`e.id`, sql`e.xmin::text`)}, ',')
+        from events e where e.id = any(${sql.placeholder('ids')}::uuid[])) as versions`,
 );
+
+/**
+ * The epoch, and each page's version list (its events that still exist, in its order). The pages several searches
+ * ask for at once are read by one statement (coalescedReads), all as of one epoch.
+ */
+const searchPages = coalescedReads<string[], { epoch: string; versions: string }>(async (db, _key, pages) => {
+  const [row] = await searchIndexVersions(db, { ids: `{${[...new Set(pages.flat())].join(',')}}` });
+  const itemOf = new Map<string, string>();
+  for (const item of row!.versions?.split(',') ?? []) itemOf.set(item.slice(0, item.indexOf(' ')), item);
+  return pages.map((ids) => ({
+    epoch: row!.epoch,
+    versions: ids.flatMap((id) => itemOf.get(id) ?? []).join(','),
+  }));
+}, 64);
 
 /**
  * The number now, the changes logged past `since` (how many, and how many named no event), the events they name, and
@@ -161,15 +174,19 @@ export class SearchIndex {
     if (!found) return this.decline();
     const { total, page } = found;
 
-    const [row] = await searchIndexPage(db, { ids: `{${page.map((index) => copy.ids[index]).join(',')}}` });
-    if (Number(row!.epoch) !== readAt) {
-      if (mayCatchUp && Number(row!.epoch) > readAt && (await this.copyAt(db, Number(row!.epoch)))) {
+    const row = await searchPages(
+      db,
+      'search pages',
+      page.map((index) => copy.ids[index]!),
+    );
+    if (Number(row.epoch) !== readAt) {
+      if (mayCatchUp && Number(row.epoch) > readAt && (await this.copyAt(db, Number(row.epoch)))) {
         return this.search(db, filter, descending, limit, offset, false);
       }
       return this.decline();
     }
     this.counts.answered++;
-    return { total, versions: row!.versions };
+    return { total, versions: row.versions };
   }
 
   private decline(): undefined {
