@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { coalescedReads } from '../src/db/coalesce.js';
+import { notifications } from '../src/db/schema.js';
 import { buildTestApp } from './helpers/app.js';
-import { createEvent, createOrganizer, createUser } from './helpers/factories.js';
+import { createEvent, createOrganizer, createUser, insertRegistration } from './helpers/factories.js';
 
 // Reads asked for together go to the database as one statement (src/db/coalesce.ts), and each request still gets
 // exactly its own answer.
@@ -11,6 +12,17 @@ const ctx = await buildTestApp();
 afterAll(async () => ctx.close());
 const owner = await createOrganizer(ctx.app);
 const reader = await createUser(ctx.app);
+
+type Answer = { json<T>(): T };
+/** Each GET's answer (as `shown`) sent one at a time, then all of them sent at once: they must be the same. */
+async function aloneThenTogether<Shown>(asks: { url: string; headers: Record<string, string> }[], shown: (res: Answer) => Shown) {
+  const get = ({ url, headers }: (typeof asks)[number]) => ctx.app.inject({ method: 'GET', url, headers });
+  const alone: Shown[] = [];
+  for (const ask of asks) alone.push(shown(await get(ask)));
+  const together = (await Promise.all(asks.map(get))).map(shown);
+  expect(together).toEqual(alone);
+  return alone;
+}
 
 describe('coalescedReads', () => {
   it('reads what one turn asks for with one statement, what arrives while it runs with the next, and each caller gets its own row', async () => {
@@ -68,7 +80,7 @@ describe('event pages asked for at once', () => {
 });
 
 describe('lists and searches asked for at once', () => {
-  const titles = (res: { json<T>(): T }) => res.json<{ results: { title: string }[] }>().results.map((e) => e.title);
+  const titles = (res: Answer) => res.json<{ results: { title: string }[] }>().results.map((e) => e.title);
   const at = (days: number) => new Date(ctx.clock.now().getTime() + days * 86_400_000);
 
   it('each gets its own list: the same upcoming list is read once for all, lists from different dates are not mixed', async () => {
@@ -98,10 +110,89 @@ describe('lists and searches asked for at once', () => {
       for (let n = 0; n <= i; n++) await createEvent(ctx.app, organizer, { title: `${word} walk ${n}`, dateTime: at(1 + n) });
     }
     const urls = [...words, 'walk', 'Quokka', 'nothinglikeit'].map((word) => `/events/?search=${word.toLowerCase()}`);
-    const alone: string[][] = [];
-    for (const url of urls) alone.push(titles(await ctx.app.inject({ method: 'GET', url, headers: reader.auth })));
-    const together = await Promise.all(urls.map((url) => ctx.app.inject({ method: 'GET', url, headers: reader.auth })));
-    expect(together.map(titles)).toEqual(alone);
+    const alone = await aloneThenTogether(
+      urls.map((url) => ({ url, headers: reader.auth })),
+      titles,
+    );
     expect(alone.map((page) => page.length)).toEqual([1, 2, 3, 4, 10, 1, 0]);
+  });
+});
+
+describe("several users' registrations asked for at once", () => {
+  it("each request gets its own user's page, with its own filters, as it would alone", async () => {
+    const organizer = await createOrganizer(ctx.app);
+    const [ada, bob, cy] = await Promise.all([createUser(ctx.app), createUser(ctx.app), createUser(ctx.app)]);
+    const day = 86_400_000;
+    const soon = await createEvent(ctx.app, organizer, { title: 'Soon', dateTime: new Date(ctx.clock.now().getTime() + day) });
+    const later = await createEvent(ctx.app, organizer, { title: 'Later', dateTime: new Date(ctx.clock.now().getTime() + 9 * day) });
+    const past = await createEvent(ctx.app, organizer, { title: 'Past', dateTime: new Date(ctx.clock.now().getTime() - day) });
+    await insertRegistration(ctx.app.db, { userId: ada.id, eventId: soon.id, quantity: 2, status: 'registered' });
+    await insertRegistration(ctx.app.db, { userId: bob.id, eventId: soon.id, quantity: 1, status: 'waitlisted' });
+    await insertRegistration(ctx.app.db, { userId: ada.id, eventId: later.id, quantity: 1, status: 'registered' });
+    await insertRegistration(ctx.app.db, { userId: cy.id, eventId: past.id, quantity: 1, status: 'registered' });
+    const asks = [
+      { who: ada, query: '' },
+      { who: bob, query: '' },
+      { who: ada, query: '?status=waitlisted' },
+      { who: bob, query: '?status=waitlisted' },
+      { who: cy, query: '?upcoming=true' },
+      { who: cy, query: '' },
+      { who: ada, query: '?page_size=1&page=2' },
+    ];
+    const page = (res: Answer) => {
+      const body = res.json<{ count: number; results: { event_title: string; quantity: number; status: string }[] }>();
+      return { count: body.count, results: body.results.map((r) => `${r.event_title} ${r.quantity} ${r.status}`) };
+    };
+    const alone = await aloneThenTogether(
+      asks.map(({ who, query }) => ({ url: `/registrations/mine/${query}`, headers: who.auth })),
+      page,
+    );
+    expect(alone.map((p) => p.count)).toEqual([2, 1, 0, 1, 0, 1, 2]);
+    expect(alone[6]!.results).toHaveLength(1);
+  });
+});
+
+describe("several users' notifications asked for at once", () => {
+  it("each request gets its own user's page, read or unread as it asks, as it would alone", async () => {
+    const [ann, ben] = await Promise.all([createUser(ctx.app), createUser(ctx.app)]);
+    const notify = (userId: string, message: string, isRead: boolean, minute: number) =>
+      ctx.app.db.insert(notifications).values({
+        userId,
+        kind: 'event_updated',
+        message,
+        isRead,
+        createdAt: new Date(ctx.clock.now().getTime() + minute * 60_000),
+      });
+    await notify(ann.id, 'ann 1', true, 1);
+    await notify(ann.id, 'ann 2', false, 2);
+    await notify(ann.id, 'ann 3', false, 3);
+    await notify(ben.id, 'ben 1', false, 1);
+    const asks = [
+      { who: ann, query: '' },
+      { who: ben, query: '' },
+      { who: ann, query: '?is_read=true' },
+      { who: ann, query: '?is_read=false&page_size=1&page=2' },
+      { who: ben, query: '?is_read=true' },
+    ];
+    const page = (res: Answer) => {
+      const body = res.json<{ count: number; results: { message: string }[] }>();
+      return `${body.count}: ${body.results.map((n) => n.message).join(', ')}`;
+    };
+    const alone = await aloneThenTogether(
+      asks.map(({ who, query }) => ({ url: `/notifications/${query}`, headers: who.auth })),
+      page,
+    );
+    expect(alone).toEqual(['3: ann 3, ann 2, ann 1', '1: ben 1', '1: ann 1', '2: ann 2', '0: ']);
+  });
+});
+
+describe('a page far past the end asked for with others', () => {
+  it("is refused or empty for its own request only, never a server error, on both users' pages", async () => {
+    for (const path of ['/registrations/mine/', '/notifications/']) {
+      const far = `${path}?page=107374184`; // its offset, 2,147,483,660, does not fit in a 32-bit integer
+      const answers = await Promise.all([path, far, path].map((url) => ctx.app.inject({ method: 'GET', url, headers: reader.auth })));
+      expect(answers.map((res) => res.statusCode < 500)).toEqual([true, true, true]);
+      expect([answers[0]!.statusCode, answers[2]!.statusCode]).toEqual([200, 200]);
+    }
   });
 });

@@ -42,3 +42,10 @@ export function coalescedByIds<Row>(
   }, 32);
   return (db, ids) => coalesced(db, name, ids);
 }
+
+/** Asks as one array per field (placeholders of the same names), for a statement that reads them back with unnest. */
+export function arraysOf<Ask extends Record<string, unknown>>(asks: readonly Ask[]): { [Field in keyof Ask]: Ask[Field][] } {
+  const arrays = {} as { [Field in keyof Ask]: Ask[Field][] };
+  for (const field of Object.keys(asks[0] ?? {}) as (keyof Ask)[]) arrays[field] = asks.map((ask) => ask[field]);
+  return arrays;
+}

@@ -1,8 +1,8 @@
 import { and, asc, count, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { executeNamed, preparedPerDb, unmappedRows } from '../../db/prepared.js';
+import { arraysOf, coalescedReads } from '../../db/coalesce.js';
+import { executeNamed, namedStatement, preparedPerDb } from '../../db/prepared.js';
 import { versionItem, versionListOf } from '../../db/row-version-cache.js';
-import { oneRow } from '../../db/sql-json.js';
 import type { WritePart } from '../../db/one-statement.js';
 import { events, notifications, registrations, streamTickets } from '../../db/schema.js';
 
@@ -117,10 +117,10 @@ export async function findRegistrantIds(db: Db, eventId: string, statuses: ('reg
 }
 
 /** A user's notifications (optionally read or unread only), newest first, one page: the statements below share it. */
-const userPageWhere = and(
-  eq(notifications.userId, sql.placeholder('userId')),
-  sql`(${sql.placeholder('isRead')}::boolean is null or ${notifications.isRead} = ${sql.placeholder('isRead')}::boolean)`,
-);
+/** A user's notifications, all or only the read or unread ones (`isRead` null: all). */
+const userPageWhereOf = (userId: SQL | ReturnType<typeof sql.placeholder>, isRead: SQL | ReturnType<typeof sql.placeholder>) =>
+  and(eq(notifications.userId, userId), sql`(${isRead}::boolean is null or ${notifications.isRead} = ${isRead}::boolean)`)!;
+const userPageWhere = userPageWhereOf(sql.placeholder('userId'), sql.placeholder('isRead'));
 const userPageOrder = [desc(notifications.createdAt), desc(notifications.id)];
 
 // One page of a user's notifications and their total, in one prepared statement (the total rides along on each row).
@@ -135,21 +135,28 @@ const notificationsPage = preparedPerDb((db) =>
     .prepare('notifications_page'),
 );
 
-// The same page as ids and row versions only, as one text (versionListOf; notificationJsonByVersion in the service
-// holds their JSON), with the total. One row of two values: 50 rows, each carrying a window count over all the
-// user's notifications, cost PostgreSQL about twice as much (pgbench) and Node their parsing.
-const notificationsPageVersions = preparedPerDb((db) =>
-  db
-    .select({
-      total: sql<number>`(select count(*) from ${notifications} where ${userPageWhere})::int`.as('total'),
-      list: sql<string>`${versionListOf(
+/**
+ * Users' pages as ids and row versions only, each as one text (versionListOf; notificationJsonByVersion in the service
+ * holds their JSON), with its total; one row per ask (its user, read filter, limit and offset), in their order. One row
+ * of two values: 50 rows, each carrying a window count over all the user's notifications, cost PostgreSQL about twice
+ * as much (pgbench) and Node their parsing. The pages asked for at once are read by one statement (coalescedReads).
+ */
+const askedPageWhere = userPageWhereOf(sql`ask.user_id`, sql`ask.is_read`);
+const notificationsPagesVersions = namedStatement<{ list: string; total: number }>(
+  'notifications_pages_versions',
+  sql`select (select count(*) from ${notifications} where ${askedPageWhere})::int as total,
+      ${versionListOf(
         sql`select ${versionItem(sql`${notifications.id}`, sql`${notifications}.xmin::text`)} from ${notifications}
-            where ${userPageWhere} order by ${sql.join(userPageOrder, sql`, `)}
-            limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`,
-      )}`.as('list'),
-    })
-    .from(oneRow)
-    .prepare('notifications_page_versions'),
+            where ${askedPageWhere} order by ${sql.join(userPageOrder, sql`, `)} limit ask.lim offset ask.off`,
+      )} as list
+    from unnest(${sql.placeholder('userId')}::uuid[], ${sql.placeholder('isRead')}::boolean[], ${sql.placeholder('limit')}::bigint[],
+      ${sql.placeholder('offset')}::bigint[]) with ordinality as ask(user_id, is_read, lim, off, n)
+    order by ask.n`,
+);
+type PageAsk = { userId: string; isRead: boolean | null; limit: number; offset: number };
+const pagesVersions = coalescedReads<PageAsk, { list: string; total: number }>(
+  (db, _key, asks) => notificationsPagesVersions(db, arraysOf(asks)),
+  64,
 );
 
 /** A page of the user's notifications as a version list (versionListOf), and the total of their list. */
@@ -160,13 +167,7 @@ export async function pageVersionsForUser(
   limit: number,
   offset: number,
 ): Promise<{ list: string; total: number }> {
-  const [page] = await unmappedRows<{ list: string; total: number }>(notificationsPageVersions(db), {
-    userId,
-    isRead: filters.isRead ?? null,
-    limit,
-    offset,
-  });
-  return page!;
+  return pagesVersions(db, 'notification pages', { userId, isRead: filters.isRead ?? null, limit, offset });
 }
 
 const notificationsByIds = preparedPerDb((db) =>

@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, gte, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { preparedPerDb } from '../../db/prepared.js';
-import { pageTextOf, RowVersionCache, versionItem, type PageJson } from '../../db/row-version-cache.js';
+import { arraysOf, coalescedReads } from '../../db/coalesce.js';
+import { namedStatement, preparedPerDb } from '../../db/prepared.js';
+import { pageTextOf, RowVersionCache, versionItem, versionListOf, type PageJson } from '../../db/row-version-cache.js';
 import { events, registrations, tickets, users, type RegistrationStatus } from '../../db/schema.js';
 import { oneRow } from '../../db/sql-json.js';
 import type { AttendeeOrdering } from './registrations.schemas.js';
@@ -151,33 +152,59 @@ export async function listRegistrationViews(
   return { rows: [], total: total!.value };
 }
 
-const mineFilter = sql`r.user_id = ${sql.placeholder('userId')}
-  and (${sql.placeholder('status')}::text is null or r.status = ${sql.placeholder('status')}::text)
-  and (${sql.placeholder('eventsFrom')}::timestamptz is null
-    or exists (select 1 from ${events} as e where e.id = r.event_id and e.date_time >= ${sql.placeholder('eventsFrom')}::timestamptz))`;
+/** The registrations of `/registrations/mine/`, for the user, status and events' start its three values give. */
+const mineFilterOf = (
+  ask: Record<'userId' | 'status' | 'eventsFrom', SQL | ReturnType<typeof sql.placeholder>>,
+) => sql`r.user_id = ${ask.userId}
+  and (${ask.status}::text is null or r.status = ${ask.status}::text)
+  and (${ask.eventsFrom}::timestamptz is null
+    or exists (select 1 from ${events} as e where e.id = r.event_id and e.date_time >= ${ask.eventsFrom}::timestamptz))`;
+const mineFilter = mineFilterOf({
+  userId: sql.placeholder('userId'),
+  status: sql.placeholder('status'),
+  eventsFrom: sql.placeholder('eventsFrom'),
+});
+const mineOrder = sql`order by r.created_at desc, r.id desc`;
 
 /**
- * `GET /registrations/mine/`, the page a signed-in attendee reloads most, as one prepared statement (planned once per
- * pooled connection) giving the total and the page. `item` 'version' gives each registration's id and version
- * (registrationVersionSql) for registrationJsonByVersion; 'json' the finished JSON array. One row even past the end.
+ * `GET /registrations/mine/` in one prepared statement, the total and the page as one finished JSON array: for a page
+ * whose registrations changed between minePageVersions and reading their JSON. One row even past the end.
  */
-const minePage = (item: 'json' | 'version') =>
-  preparedPerDb((db) => {
-    const rows = sql`select ${item === 'json' ? registrationJsonSql : versionItem(sql`r.id`, registrationVersionSql)}
-        from ${registrations} as r ${item === 'json' ? sql`join ${events} as e on e.id = r.event_id` : sql``}
-        where ${mineFilter}
-        order by r.created_at desc, r.id desc
-        limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`;
-    return db
-      .select({
-        total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
-        results: pageTextOf(item, rows),
-      })
-      .from(oneRow)
-      .prepare(`registrations_mine_page_${item}`);
-  });
-const minePageVersions = minePage('version');
-const minePageJson = minePage('json');
+const minePageJson = preparedPerDb((db) =>
+  db
+    .select({
+      total: sql<number>`(select count(*) from ${registrations} as r where ${mineFilter})`.mapWith(Number),
+      results: pageTextOf(
+        'json',
+        sql`select ${registrationJsonSql} from ${registrations} as r join ${events} as e on e.id = r.event_id
+          where ${mineFilter} ${mineOrder}
+          limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`,
+      ),
+    })
+    .from(oneRow)
+    .prepare('registrations_mine_page_json'),
+);
+
+/**
+ * `GET /registrations/mine/`, the page a signed-in attendee reloads most: each registration's id and version
+ * (registrationVersionSql) for registrationJsonByVersion, and the total. One row per ask (its user, status, events'
+ * start, limit and offset), in their order: the pages asked for at once are read by one statement (coalescedReads).
+ */
+const minePagesVersions = namedStatement<{ total: number; results: string }>(
+  'registrations_mine_pages_versions',
+  sql`select (select count(*) from ${registrations} as r where ${mineFilterOf({ userId: sql`ask.user_id`, status: sql`ask.status`, eventsFrom: sql`ask.events_from` })})::int as total,
+      ${versionListOf(sql`select ${versionItem(sql`r.id`, registrationVersionSql)} from ${registrations} as r
+        where ${mineFilterOf({ userId: sql`ask.user_id`, status: sql`ask.status`, eventsFrom: sql`ask.events_from` })} ${mineOrder}
+        limit ask.lim offset ask.off`)} as results
+    from unnest(${sql.placeholder('userId')}::uuid[], ${sql.placeholder('status')}::text[], ${sql.placeholder('eventsFrom')}::timestamptz[],
+      ${sql.placeholder('limit')}::bigint[], ${sql.placeholder('offset')}::bigint[]) with ordinality as ask(user_id, status, events_from, lim, off, n)
+    order by ask.n`,
+);
+type MineAsk = { userId: string; status: string | null; eventsFrom: string | null; limit: number; offset: number };
+const minePageVersions = coalescedReads<MineAsk, { total: number; results: string }>(
+  (db, _key, asks) => minePagesVersions(db, arraysOf(asks)),
+  64,
+);
 
 const registrationJsonsByIds = preparedPerDb((db) =>
   db
@@ -206,11 +233,11 @@ export async function listMineJson(
     limit: page.limit,
     offset: page.offset,
   };
-  const [listed] = await minePageVersions(db).execute(values);
-  const resultsJson = await registrationJsonByVersion.resolveArray(db, listed!.results, (ids) =>
+  const listed = await minePageVersions(db, 'mine pages', values);
+  const resultsJson = await registrationJsonByVersion.resolveArray(db, listed.results, (ids) =>
     registrationJsonsByIds(db).execute({ ids }),
   );
-  if (resultsJson) return { total: listed!.total, resultsJson, resultsKey: listed!.results };
+  if (resultsJson) return { total: listed.total, resultsJson, resultsKey: listed.results };
   // A registration, its event, place or tickets changed between the two reads: the page in one statement.
   const [row] = await minePageJson(db).execute(values);
   return { total: row!.total, resultsJson: row!.results };
