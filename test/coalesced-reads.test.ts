@@ -83,7 +83,7 @@ describe('lists and searches asked for at once', () => {
   const titles = (res: Answer) => res.json<{ results: { title: string }[] }>().results.map((e) => e.title);
   const at = (days: number) => new Date(ctx.clock.now().getTime() + days * 86_400_000);
 
-  it('each gets its own list: the same upcoming list is read once for all, lists from different dates are not mixed', async () => {
+  it('each gets its own list: the upcoming list asked for by several, and lists from different dates, never mixed', async () => {
     const organizer = await createOrganizer(ctx.app);
     for (const day of [1, 5, 9]) await createEvent(ctx.app, organizer, { title: `Dated ${day}`, dateTime: at(day) });
     const urls = [

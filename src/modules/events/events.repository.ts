@@ -432,7 +432,7 @@ export async function listEventsJson(
 type EventJsonRow = { id: string; isActive: boolean; organizerId: string; json: string };
 
 // The event page's one query, its JSON written by PostgreSQL; with what deciding who may see it needs. The pages asked
-// for in one round of I/O are read together (coalescedPerDb).
+// for at once are read together (coalescedReads).
 const eventJsonsForPages = preparedPerDb((db) =>
   db
     .select({

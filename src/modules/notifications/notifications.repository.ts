@@ -116,8 +116,10 @@ export async function findRegistrantIds(db: Db, eventId: string, statuses: ('reg
   return rows.map((row) => row.userId);
 }
 
-/** A user's notifications (optionally read or unread only), newest first, one page: the statements below share it. */
-/** A user's notifications, all or only the read or unread ones (`isRead` null: all). */
+/**
+ * A user's notifications, all or only the read or unread ones (`isRead` null: all), newest first, one page: the
+ * statements below share it.
+ */
 const userPageWhereOf = (userId: SQL | ReturnType<typeof sql.placeholder>, isRead: SQL | ReturnType<typeof sql.placeholder>) =>
   and(eq(notifications.userId, userId), sql`(${isRead}::boolean is null or ${notifications.isRead} = ${isRead}::boolean)`)!;
 const userPageWhere = userPageWhereOf(sql.placeholder('userId'), sql.placeholder('isRead'));

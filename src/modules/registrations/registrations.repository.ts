@@ -190,11 +190,12 @@ const minePageJson = preparedPerDb((db) =>
  * (registrationVersionSql) for registrationJsonByVersion, and the total. One row per ask (its user, status, events'
  * start, limit and offset), in their order: the pages asked for at once are read by one statement (coalescedReads).
  */
+const askedMine = mineFilterOf({ userId: sql`ask.user_id`, status: sql`ask.status`, eventsFrom: sql`ask.events_from` });
 const minePagesVersions = namedStatement<{ total: number; results: string }>(
   'registrations_mine_pages_versions',
-  sql`select (select count(*) from ${registrations} as r where ${mineFilterOf({ userId: sql`ask.user_id`, status: sql`ask.status`, eventsFrom: sql`ask.events_from` })})::int as total,
+  sql`select (select count(*) from ${registrations} as r where ${askedMine})::int as total,
       ${versionListOf(sql`select ${versionItem(sql`r.id`, registrationVersionSql)} from ${registrations} as r
-        where ${mineFilterOf({ userId: sql`ask.user_id`, status: sql`ask.status`, eventsFrom: sql`ask.events_from` })} ${mineOrder}
+        where ${askedMine} ${mineOrder}
         limit ask.lim offset ask.off`)} as results
     from unnest(${sql.placeholder('userId')}::uuid[], ${sql.placeholder('status')}::text[], ${sql.placeholder('eventsFrom')}::timestamptz[],
       ${sql.placeholder('limit')}::bigint[], ${sql.placeholder('offset')}::bigint[]) with ordinality as ask(user_id, status, events_from, lim, off, n)
